@@ -1,0 +1,36 @@
+# Every target depends on `setup`, so a fresh clone needs nothing but `make demo` or `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup test lint demo sandbox local-stack clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade "pip>=24"
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+test: setup
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/cfn-lint infra/template.yaml
+
+demo: setup
+	$(BIN)/python -m infra.local.demo
+
+sandbox: setup
+	$(BIN)/python -m infra.local.pf360_sandbox --port $${PORT:-8360}
+
+local-stack: setup
+	$(BIN)/python -m infra.local.stack --port $${PORT:-5005}
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

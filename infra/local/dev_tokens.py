@@ -1,0 +1,72 @@
+"""Dev tokens: HS256 JWTs that the PF360 sandbox (and, locally, the chat API) accept.
+
+Customer tokens carry `sub` = customer id, `client_id`, `client_name`, `exp`.
+Service tokens carry `sub` = `service:<client_id>` and `scope` = `service`; a replay uses
+one because the customer's own session may be long gone. Local use only: on AWS,
+customer tokens come from the customer's identity provider (RS256 through JWKS).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import jwt
+
+DEV_JWT_SECRET_ENV = "DEV_JWT_SECRET"
+DEFAULT_DEV_JWT_SECRET = "pf360-local-dev-secret-not-for-production-use"
+DEV_ISSUER = "pf360-local"
+DEV_AUDIENCE = "pf360-scheduler"
+ALGORITHM = "HS256"
+SERVICE_SCOPE = "service"
+SERVICE_SUBJECT_PREFIX = "service:"
+
+
+def dev_secret() -> str:
+    """The HS256 secret shared by the token helper, the sandbox and the local chat API."""
+    return os.environ.get(DEV_JWT_SECRET_ENV) or DEFAULT_DEV_JWT_SECRET
+
+
+def mint_customer_token(
+    customer_id: str,
+    client_id: str,
+    client_name: str | None = None,
+    *,
+    ttl_seconds: int = 3600,
+    secret: str | None = None,
+    now: float | None = None,
+) -> str:
+    """A customer's token, as the identity provider would issue it (without 'Bearer ')."""
+    issued = int(now if now is not None else time.time())
+    claims = {
+        "sub": customer_id,
+        "client_id": client_id,
+        "client_name": client_name or client_id,
+        "iss": DEV_ISSUER,
+        "aud": DEV_AUDIENCE,
+        "iat": issued,
+        "exp": issued + ttl_seconds,
+    }
+    return jwt.encode(claims, secret or dev_secret(), algorithm=ALGORITHM)
+
+
+def mint_service_token(
+    client_id: str,
+    *,
+    ttl_seconds: int = 86400,
+    secret: str | None = None,
+    now: float | None = None,
+) -> str:
+    """A per-client service token: acts for any customer of that one client."""
+    issued = int(now if now is not None else time.time())
+    claims = {
+        "sub": f"{SERVICE_SUBJECT_PREFIX}{client_id}",
+        "client_id": client_id,
+        "client_name": client_id,
+        "scope": SERVICE_SCOPE,
+        "iss": DEV_ISSUER,
+        "aud": DEV_AUDIENCE,
+        "iat": issued,
+        "exp": issued + ttl_seconds,
+    }
+    return jwt.encode(claims, secret or dev_secret(), algorithm=ALGORITHM)
