@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from infra.local.pf360_sandbox import SandboxControl, SandboxServer
+from infra.local.stack import LocalStack
 
 
 @pytest.fixture(scope="session")
@@ -26,3 +27,27 @@ def sandbox_control(sandbox: SandboxServer) -> SandboxControl:
     control = SandboxControl(sandbox.base_url)
     control.reset()
     return control
+
+
+@pytest.fixture(scope="session")
+def local_stack(sandbox: SandboxServer) -> Iterator[LocalStack]:
+    """The embedded AWS (moto server, in-process Lambdas, template resources) for this worker.
+
+    Retry waits run at 1/100 of their declared length; task timeouts are on the engine's
+    virtual clock (`local_stack.clock.advance(...)`).
+    """
+    stack = LocalStack(
+        with_sandbox=False,
+        parameter_overrides={
+            "CustomerSchedulerBaseApiUrl": sandbox.base_url,
+            "UseRealApi": "true",
+            "TenantTimezones": "acme-corp=America/New_York,sunrise-homes=Pacific/Auckland",
+        },
+        retry_wait_scale=0.01,
+        ttl_sweep_seconds=0,
+    )
+    stack.start()
+    try:
+        yield stack
+    finally:
+        stack.stop()

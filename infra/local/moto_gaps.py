@@ -1,0 +1,257 @@
+"""Every workaround of a moto gap, in one place, for moto 5.2.5 (the pinned version).
+
+Each gap has its own test in tests/integration/test_moto_gaps.py; when moto is upgraded,
+run those tests first and delete what moto now does itself.
+
+| gap in moto 5.2.5                                  | workaround here                          |
+|----------------------------------------------------|------------------------------------------|
+| Lambda invoke needs Docker                         | `InProcessLambdaRuntime`: runs our       |
+|                                                    | handlers in this process, with the       |
+|                                                    | function's own environment and timeout   |
+| Step Functions Retry sleeps in real time; task     | `VirtualClock`: retry waits scaled by a  |
+| TimeoutSeconds waits real seconds                  | factor, task timeouts measured on a      |
+|                                                    | clock that tests can advance             |
+| DynamoDB TTL never deletes anything                | `sweep_expired_items`, run periodically  |
+|                                                    | by the local stack                       |
+| its CloudFormation mishandles state machines       | not patched: `template_loader` creates   |
+|                                                    | the resources of infra/template.yaml     |
+|                                                    | through the ordinary boto3 APIs          |
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import threading
+import time
+import traceback
+import types
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import moto
+from moto.awslambda.models import LambdaFunction
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.exec import execute_state
+from moto.stepfunctions.parser.asl.eval.callback import callback
+
+from tasks.config import function_environment
+
+MOTO_VERSION = "5.2.5"
+
+
+def check_moto_version() -> None:
+    """Refuse to patch a moto we have not checked these workarounds against."""
+    if moto.__version__ != MOTO_VERSION:
+        raise RuntimeError(
+            f"infra/local/moto_gaps.py was written for moto {MOTO_VERSION}, "
+            f"but moto {moto.__version__} is installed; re-check each gap and its test"
+        )
+
+
+# --------------------------------------------------------------------------- clock
+
+
+class VirtualClock:
+    """Real time plus an offset that tests move forward, instead of sleeping.
+
+    Waits on this clock poll in short real-time slices, so `advance(1800)` ends a
+    30-minute task timeout within one tick.
+    """
+
+    def __init__(self, tick_seconds: float = 0.02, retry_wait_scale: float = 1.0) -> None:
+        self.tick_seconds = tick_seconds
+        self.retry_wait_scale = retry_wait_scale
+        self._offset = 0.0
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        with self._lock:
+            return time.time() + self._offset
+
+    def advance(self, seconds: float) -> float:
+        """Move the clock forward; every wait whose deadline passes ends at once."""
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        with self._lock:
+            self._offset += seconds
+            return time.time() + self._offset
+
+    def reset(self) -> None:
+        with self._lock:
+            self._offset = 0.0
+
+    def wait(self, event: threading.Event, timeout: float | None) -> bool:
+        """Like `event.wait(timeout)`, with the timeout measured on this clock."""
+        if timeout is None:
+            return _RealEvent.wait(event)
+        deadline = self.now() + max(timeout, 0.0)
+        while True:
+            remaining = deadline - self.now()
+            if remaining <= 0:
+                return event.is_set()
+            if _RealEvent.wait(event, min(remaining, self.tick_seconds)):
+                return True
+
+    def sleep(self, seconds: float) -> None:
+        self.wait(threading.Event(), seconds)
+
+    def retry_sleep(self, seconds: float) -> None:
+        """A Retry interval, scaled so that backoff is exercised without real minutes."""
+        self.sleep(seconds * self.retry_wait_scale)
+
+
+_RealEvent = threading.Event
+CLOCK = VirtualClock()
+
+
+class _VirtualClockEvent(threading.Event):
+    """The Event moto's engine waits on for task timeouts and callbacks."""
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return CLOCK.wait(self, timeout)
+
+
+def install_virtual_clock() -> VirtualClock:
+    """Route moto's Retry sleeps and task/callback timeouts through CLOCK."""
+    retrier_decl.time = types.SimpleNamespace(sleep=CLOCK.retry_sleep)  # type: ignore[assignment]
+    execute_state.threading = types.SimpleNamespace(Event=_VirtualClockEvent)  # type: ignore[assignment]
+    callback.Event = _VirtualClockEvent  # type: ignore[misc]
+    return CLOCK
+
+
+# --------------------------------------------------------------------------- lambda
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of the Lambda context object that our handlers and Powertools read."""
+
+    function_name: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    timeout_seconds: float
+    function_version: str = "$LATEST"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = ""
+    log_stream_name: str = "local"
+    _started: float = field(default_factory=time.monotonic)
+
+    def get_remaining_time_in_millis(self) -> int:
+        elapsed = time.monotonic() - self._started
+        return max(0, int((self.timeout_seconds - elapsed) * 1000))
+
+
+Handler = Callable[[Any, Any], Any]
+
+
+def resolve_handler(handler: str) -> Handler:
+    """'package.module.function' -> the function, imported from this checkout."""
+    module_name, _, function_name = handler.rpartition(".")
+    if not module_name:
+        raise ImportError(f"handler {handler!r} is not 'module.function'")
+    module = importlib.import_module(module_name)
+    function = getattr(module, function_name, None)
+    if not callable(function):
+        raise ImportError(f"handler {handler!r}: {function_name} is not a function")
+    return function  # type: ignore[no-any-return]
+
+
+def _error_payload(error_type: str, message: str, trace: list[str] | None = None) -> str:
+    return json.dumps(
+        {"errorMessage": message, "errorType": error_type, "stackTrace": trace or []}
+    )
+
+
+@dataclass
+class InProcessLambdaRuntime:
+    """Runs a function's handler in this process where moto would start a container.
+
+    The handler sees the function's own environment variables (through
+    `tasks.config.function_environment`) and is cut off after the function's Timeout,
+    like Lambda. Errors come back in Lambda's shape, so Step Functions' Retry and Catch
+    see `errorType` as the error name.
+    """
+
+    base_environ: Mapping[str, str] = field(default_factory=dict)
+    invocations: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def invoke(self, function: LambdaFunction, event: Any) -> tuple[str, bool, str]:
+        with self._lock:
+            self.invocations += 1
+        environ = {**self.base_environ, **(function.environment_vars or {})}
+        environ["AWS_LAMBDA_FUNCTION_NAME"] = function.function_name
+        context = LambdaContext(
+            function_name=function.function_name,
+            invoked_function_arn=function.function_arn,
+            memory_limit_in_mb=int(function.memory_size or 128),
+            timeout_seconds=float(function.timeout or 3),
+            log_group_name=f"/aws/lambda/{function.function_name}",
+        )
+        outcome: dict[str, tuple[str, bool]] = {}
+
+        def run() -> None:
+            try:
+                handler = resolve_handler(function.handler)
+                with function_environment(environ):
+                    result = handler(event, context)
+                outcome["result"] = (json.dumps(result, default=str), False)
+            except Exception as exc:  # a handler error is the function's result
+                trace = traceback.format_exception(exc)
+                outcome["result"] = (_error_payload(type(exc).__name__, str(exc), trace), True)
+
+        worker = threading.Thread(target=run, name=f"lambda-{function.function_name}", daemon=True)
+        worker.start()
+        worker.join(context.timeout_seconds)
+        if "result" not in outcome:
+            message = f"Task timed out after {context.timeout_seconds:.2f} seconds"
+            return _error_payload("Sandbox.Timedout", message), True, ""
+        payload, errored = outcome["result"]
+        return payload, errored, ""
+
+
+RUNTIME = InProcessLambdaRuntime()
+
+
+def install_in_process_lambda(base_environ: Mapping[str, str]) -> InProcessLambdaRuntime:
+    """Replace moto's Docker-based invoke with `RUNTIME` for every function."""
+    RUNTIME.base_environ = dict(base_environ)
+
+    def _invoke_lambda(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
+        return RUNTIME.invoke(self, {} if event is None else event)
+
+    LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
+    return RUNTIME
+
+
+# --------------------------------------------------------------------------- TTL
+
+
+def sweep_expired_items(
+    table_name: str, ttl_attribute: str, *, now: float | None = None, endpoint_url: str | None = None
+) -> int:
+    """Delete the items whose TTL attribute is in the past, as DynamoDB would (late).
+
+    Readers must still check expiry themselves: AWS deletes expired items up to days
+    late, and this sweep only runs every few seconds.
+    """
+    client = boto3.client("dynamodb", endpoint_url=endpoint_url)
+    description = client.describe_table(TableName=table_name)["Table"]
+    key_names = [k["AttributeName"] for k in description["KeySchema"]]
+    cutoff = int(now if now is not None else time.time())
+    deleted = 0
+    paginator = client.get_paginator("scan")
+    for page in paginator.paginate(
+        TableName=table_name,
+        FilterExpression="#ttl < :now",
+        ExpressionAttributeNames={"#ttl": ttl_attribute},
+        ExpressionAttributeValues={":now": {"N": str(cutoff)}},
+    ):
+        for item in page.get("Items", []):
+            client.delete_item(TableName=table_name, Key={k: item[k] for k in key_names})
+            deleted += 1
+    return deleted

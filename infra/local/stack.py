@@ -1,0 +1,176 @@
+"""The embedded local stack: AWS (moto's server), our Lambdas in-process, the PF360 sandbox.
+
+One process, loopback only, no Docker, no AWS account:
+
+    python -m infra.local.stack --port 5005      # or: make local-stack
+
+starts everything, creates the resources of infra/template.yaml, prints the endpoint and
+stays in the foreground. Tests use the same class through a pytest fixture.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from moto.core.config import default_user_config
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+from infra.local import moto_gaps
+from infra.local.template_loader import DeployedStack, deploy_template
+
+if TYPE_CHECKING:
+    from infra.local.pf360_sandbox import SandboxServer
+
+LOCAL_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",  # not a secret: moto accepts any key
+    "AWS_SESSION_TOKEN": "local",
+}
+
+
+@dataclass
+class LocalStack:
+    """Start/stop the whole local system; `start()` returns once resources exist."""
+
+    port: int = 0
+    region: str = "us-east-1"
+    with_sandbox: bool = True
+    sandbox_port: int = 0
+    parameter_overrides: Mapping[str, str] = field(default_factory=dict)
+    environment_overrides: Mapping[str, str] = field(default_factory=dict)
+    retry_wait_scale: float = 1.0
+    ttl_sweep_seconds: float = 5.0
+
+    moto: ThreadedMotoServer | None = None
+    sandbox: SandboxServer | None = None
+    deployed: DeployedStack | None = None
+    _stop_sweeper: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def endpoint_url(self) -> str:
+        if self.moto is None:
+            raise RuntimeError("the local stack is not started")
+        host, port = self.moto.get_host_and_port()
+        return f"http://{host}:{port}"
+
+    @property
+    def clock(self) -> moto_gaps.VirtualClock:
+        """The engine's clock: `stack.clock.advance(1800)` expires a 30-minute wait now."""
+        return moto_gaps.CLOCK
+
+    @property
+    def lambda_runtime(self) -> moto_gaps.InProcessLambdaRuntime:
+        return moto_gaps.RUNTIME
+
+    def start(self) -> LocalStack:
+        moto_gaps.check_moto_version()
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per AWS call is noise
+        os.environ.update(LOCAL_CREDENTIALS)
+        os.environ["AWS_DEFAULT_REGION"] = self.region
+        os.environ["AWS_REGION"] = self.region
+        default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
+        clock = moto_gaps.install_virtual_clock()
+        clock.retry_wait_scale = self.retry_wait_scale
+        moto_gaps.install_in_process_lambda(
+            {"AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region}
+        )
+
+        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self.moto.start()
+        _, bound_port = self.moto.get_host_and_port()
+        # moto's Step Functions engine calls Lambda through this port; boto3 everywhere in
+        # this process (tests, handlers) goes to the local endpoint.
+        os.environ["MOTO_PORT"] = str(bound_port)
+        os.environ["AWS_ENDPOINT_URL"] = self.endpoint_url
+
+        parameters = dict(self.parameter_overrides)
+        if self.with_sandbox:
+            from infra.local.pf360_sandbox import SandboxServer
+
+            self.sandbox = SandboxServer(host="127.0.0.1", port=self.sandbox_port)
+            self.sandbox.start()
+            parameters.setdefault("CustomerSchedulerBaseApiUrl", self.sandbox.base_url)
+            parameters.setdefault("UseRealApi", "true")
+        self.deployed = deploy_template(
+            parameters, region=self.region, environment_overrides=self.environment_overrides
+        )
+        self._start_ttl_sweeper()
+        return self
+
+    def stop(self) -> None:
+        self._stop_sweeper.set()
+        if self.moto is not None:
+            self.moto.stop()
+            self.moto = None
+        if self.sandbox is not None:
+            self.sandbox.stop()
+            self.sandbox = None
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for the local endpoint."""
+        return boto3.client(service, region_name=self.region, endpoint_url=self.endpoint_url)
+
+    def _start_ttl_sweeper(self) -> None:
+        if self.ttl_sweep_seconds <= 0 or self.deployed is None:
+            return
+        ttl_tables = dict(self.deployed.ttl_attributes)
+        endpoint = self.endpoint_url
+
+        def sweep_forever() -> None:
+            while not self._stop_sweeper.wait(self.ttl_sweep_seconds):
+                for table, attribute in ttl_tables.items():
+                    try:
+                        moto_gaps.sweep_expired_items(
+                            table, attribute, now=self.clock.now(), endpoint_url=endpoint
+                        )
+                    except Exception:  # noqa: S112 - a failed sweep is retried next tick
+                        continue
+
+        threading.Thread(target=sweep_forever, name="ttl-sweeper", daemon=True).start()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run the embedded local stack in the foreground.")
+    parser.add_argument("--port", type=int, default=5005, help="AWS endpoint port (0 = any)")
+    parser.add_argument("--sandbox-port", type=int, default=8360, help="PF360 sandbox port")
+    parser.add_argument("--no-sandbox", action="store_true", help="do not start the sandbox")
+    args = parser.parse_args(argv)
+
+    stack = LocalStack(
+        port=args.port, sandbox_port=args.sandbox_port, with_sandbox=not args.no_sandbox
+    ).start()
+    deployed = stack.deployed
+    assert deployed is not None
+    print(f"Local AWS endpoint : {stack.endpoint_url}  (region {stack.region})")
+    if stack.sandbox is not None:
+        print(f"PF360 sandbox      : {stack.sandbox.base_url}")
+    print(f"Tables             : {', '.join(deployed.tables.values())}")
+    print(f"Functions          : {', '.join(deployed.functions.values())}")
+    print(f"State machines     : {', '.join(deployed.state_machines.values())}")
+    print("Use it with boto3 or the AWS CLI:")
+    print(f"  export AWS_ENDPOINT_URL={stack.endpoint_url} AWS_ACCESS_KEY_ID=local "
+          f"AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION={stack.region}")
+    print("  aws stepfunctions list-state-machines")
+    print("Ctrl-C stops it.", flush=True)
+
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        stopped.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
