@@ -113,9 +113,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sessions_table=_name(env, "DYNAMODB_SESSION_TABLE", f"bedrock-sessions-{environment}"),
         flows_table=_name(env, "FLOWS_TABLE", f"scheduler-flows-{environment}"),
         notes_table=_name(env, "NOTES_TABLE", f"scheduler-notes-{environment}"),
-        idempotency_table=_name(
-            env, "IDEMPOTENCY_TABLE", f"scheduler-idempotency-{environment}"
-        ),
+        idempotency_table=_name(env, "IDEMPOTENCY_TABLE", f"scheduler-idempotency-{environment}"),
         tenant_timezone=_timezone(env, "TENANT_TIMEZONE", DEFAULT_TENANT_TIMEZONE),
         tenant_timezones=_timezone_map(env, "TENANT_TIMEZONES"),
         created_at_timezone=_timezone(

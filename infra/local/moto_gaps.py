@@ -161,9 +161,7 @@ def resolve_handler(handler: str) -> Handler:
 
 
 def _error_payload(error_type: str, message: str, trace: list[str] | None = None) -> str:
-    return json.dumps(
-        {"errorMessage": message, "errorType": error_type, "stackTrace": trace or []}
-    )
+    return json.dumps({"errorMessage": message, "errorType": error_type, "stackTrace": trace or []})
 
 
 @dataclass
@@ -196,7 +194,7 @@ class InProcessLambdaRuntime:
 
         def run() -> None:
             try:
-                handler = resolve_handler(function.handler)
+                handler = resolve_handler(str(function.handler))
                 with function_environment(environ):
                     result = handler(event, context)
                 outcome["result"] = (json.dumps(result, default=str), False)
@@ -232,7 +230,11 @@ def install_in_process_lambda(base_environ: Mapping[str, str]) -> InProcessLambd
 
 
 def sweep_expired_items(
-    table_name: str, ttl_attribute: str, *, now: float | None = None, endpoint_url: str | None = None
+    table_name: str,
+    ttl_attribute: str,
+    *,
+    now: float | None = None,
+    endpoint_url: str | None = None,
 ) -> int:
     """Delete the items whose TTL attribute is in the past, as DynamoDB would (late).
 

@@ -156,8 +156,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Functions          : {', '.join(deployed.functions.values())}")
     print(f"State machines     : {', '.join(deployed.state_machines.values())}")
     print("Use it with boto3 or the AWS CLI:")
-    print(f"  export AWS_ENDPOINT_URL={stack.endpoint_url} AWS_ACCESS_KEY_ID=local "
-          f"AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION={stack.region}")
+    print(
+        f"  export AWS_ENDPOINT_URL={stack.endpoint_url} AWS_ACCESS_KEY_ID=local "
+        f"AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION={stack.region}"
+    )
     print("  aws stepfunctions list-state-machines")
     print("Ctrl-C stops it.", flush=True)
 

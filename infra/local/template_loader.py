@@ -62,7 +62,9 @@ class _TemplateLoader(yaml.SafeLoader):
 def _construct_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
     name = _SHORT_TAGS.get(suffix)
     if name is None:
-        raise yaml.constructor.ConstructorError(None, None, f"unknown tag !{suffix}", node.start_mark)
+        raise yaml.constructor.ConstructorError(
+            None, None, f"unknown tag !{suffix}", node.start_mark
+        )
     value: Any
     if isinstance(node, yaml.ScalarNode):
         value = loader.construct_scalar(node)
@@ -80,7 +82,8 @@ _TemplateLoader.add_multi_constructor("!", _construct_tag)
 
 def read_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
     """The template as plain data, short tags expanded."""
-    return yaml.load(path.read_text(), Loader=_TemplateLoader)  # noqa: S506 (SafeLoader subclass)
+    loaded: dict[str, Any] = yaml.load(path.read_text(), Loader=_TemplateLoader)  # noqa: S506
+    return loaded
 
 
 class TemplateError(ValueError):
@@ -153,7 +156,7 @@ class _Resolver:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Ref":
                 return self.ref(arg)
             if key == "Fn::GetAtt":
@@ -202,7 +205,7 @@ class _Resolver:
         return self.evaluate(expression)
 
     def evaluate(self, expression: Any) -> bool:
-        (key, arg), = expression.items()
+        ((key, arg),) = expression.items()
         if key == "Fn::Equals":
             return bool(self.resolve(arg[0]) == self.resolve(arg[1]))
         if key == "Fn::Not":
@@ -248,8 +251,7 @@ def deploy_template(
     """Create every resource of the template; `environment_overrides` is for local-only vars."""
     template = read_template(template_path)
     parameters = {
-        name: str(spec.get("Default", ""))
-        for name, spec in template.get("Parameters", {}).items()
+        name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()
     }
     for name, value in (parameter_overrides or {}).items():
         if name not in parameters:

@@ -169,13 +169,13 @@ def test_in_process_lambda_enforces_the_function_timeout() -> None:
         function_arn = "arn:aws:lambda:us-east-1:123456789012:function:slow"
         memory_size = 128
         timeout = 0.2
-        handler = "time.sleep"
-        environment_vars: dict[str, str] = {}
+        handler = "tests.integration.handlers_for_tests.sleep_handler"
+        environment_vars = None
 
     started = time.monotonic()
     payload, errored, _ = runtime.invoke(SlowFunction(), 5)  # type: ignore[arg-type]
     assert errored
-    assert json.loads(payload)["errorType"] == "Sandbox.Timedout"
+    assert json.loads(payload)["errorType"] == "Sandbox.Timedout", payload
     assert time.monotonic() - started < 2
 
 
@@ -224,9 +224,7 @@ def test_retry_waits_are_scaled_so_backoff_runs_without_real_minutes(
     elapsed = time.monotonic() - started
     assert result["status"] == "FAILED"
     assert result["error"] == "ConfigurationInvalid"
-    scheduled = [
-        e for e in history(sfn, execution["executionArn"]) if e["type"] == "TaskScheduled"
-    ]
+    scheduled = [e for e in history(sfn, execution["executionArn"]) if e["type"] == "TaskScheduled"]
     assert len(scheduled) == 3  # the first try and two retries (60 s, then 120 s declared)
     assert elapsed < 10, f"declared 180 s of backoff took {elapsed:.1f} s"
 

@@ -1,0 +1,56 @@
+"""Real client or mock, by USE_REAL_API: the seed's feature flag and rollback switch."""
+
+from __future__ import annotations
+
+import requests
+
+from tasks.config import Settings
+
+from .api import PF360Api
+from .client import PF360Client
+from .mock import MockPF360Client, MockStore
+
+# One store per process: in mock mode a booking made in one Lambda invocation must show on
+# the dashboard read by the next, as it would with the real API.
+_shared_store = MockStore()
+
+
+def shared_mock_store() -> MockStore:
+    """The process-wide mock store that `make_client` uses in mock mode."""
+    return _shared_store
+
+
+def reset_shared_mock_store() -> None:
+    """Forget everything booked or noted in mock mode (tests, demos)."""
+    global _shared_store
+    _shared_store = MockStore()
+
+
+def make_client(
+    settings: Settings,
+    *,
+    client_id: str,
+    client_name: str | None,
+    auth_token: str,
+    session: requests.Session | None = None,
+    mock_store: MockStore | None = None,
+) -> PF360Api:
+    """The PF360 client for one tenant, configured from `settings`."""
+    if settings.use_real_api:
+        return PF360Client(
+            settings.base_api_url,
+            client_id,
+            auth_token,
+            timeout=settings.api_timeout,
+            client_name=client_name,
+            environment=settings.environment,
+            created_at_timezone=settings.created_at_timezone,
+            session=session,
+        )
+    return MockPF360Client(
+        client_id,
+        client_name=client_name,
+        environment=settings.environment,
+        created_at_timezone=settings.created_at_timezone,
+        store=mock_store if mock_store is not None else _shared_store,
+    )
