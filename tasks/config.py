@@ -49,6 +49,7 @@ class Settings:
     flows_table: str = "scheduler-flows-dev"
     notes_table: str = "scheduler-notes-dev"
     idempotency_table: str = "scheduler-idempotency-dev"
+    service_tokens_secret: str = "pf360/service-tokens/dev"
     tenant_timezone: str = DEFAULT_TENANT_TIMEZONE
     tenant_timezones: Mapping[str, str] = field(default_factory=dict)
     created_at_timezone: str = DEFAULT_CREATED_AT_TIMEZONE
@@ -114,6 +115,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         flows_table=_name(env, "FLOWS_TABLE", f"scheduler-flows-{environment}"),
         notes_table=_name(env, "NOTES_TABLE", f"scheduler-notes-{environment}"),
         idempotency_table=_name(env, "IDEMPOTENCY_TABLE", f"scheduler-idempotency-{environment}"),
+        service_tokens_secret=_secret_id(
+            env, "SERVICE_TOKENS_SECRET", f"pf360/service-tokens/{environment}"
+        ),
         tenant_timezone=_timezone(env, "TENANT_TIMEZONE", DEFAULT_TENANT_TIMEZONE),
         tenant_timezones=_timezone_map(env, "TENANT_TIMEZONES"),
         created_at_timezone=_timezone(
@@ -181,6 +185,15 @@ def _name(env: Mapping[str, str], name: str, default: str) -> str:
     if not all(ch.isalnum() or ch in "-_." for ch in value) or not 3 <= len(value) <= 255:
         raise ConfigError(
             f"{name}={value!r} is not valid; allowed: 3-255 letters, digits, '-', '_' or '.'"
+        )
+    return value
+
+
+def _secret_id(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, "").strip() or default
+    if not all(ch.isalnum() or ch in "/_+=.@-:" for ch in value) or len(value) > 2048:
+        raise ConfigError(
+            f"{name}={value!r} is not valid; allowed: a Secrets Manager secret name or ARN"
         )
     return value
 

@@ -11,6 +11,8 @@ run those tests first and delete what moto now does itself.
 | Step Functions Retry sleeps in real time; task     | `VirtualClock`: retry waits scaled by a  |
 | TimeoutSeconds waits real seconds                  | factor, task timeouts measured on a      |
 |                                                    | clock that tests can advance             |
+| SendTaskFailure drops `cause`                      | `install_send_task_failure_cause`: the   |
+|                                                    | response handler passes it on            |
 | DynamoDB TTL never deletes anything                | `sweep_expired_items`, run periodically  |
 |                                                    | by the local stack                       |
 | its CloudFormation mishandles state machines       | not patched: `template_loader` creates   |
@@ -224,6 +226,25 @@ def install_in_process_lambda(base_environ: Mapping[str, str]) -> InProcessLambd
 
     LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
     return RUNTIME
+
+
+# --------------------------------------------------------------------------- callbacks
+
+
+def install_send_task_failure_cause() -> None:
+    """moto's SendTaskFailure handler reads `error` but drops `cause`; pass both on."""
+    from moto.core.responses import EmptyResult
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    def send_task_failure(self: StepFunctionResponse) -> EmptyResult:
+        self.stepfunction_backend.send_task_failure(  # type: ignore[call-arg]
+            self._get_param("taskToken"),
+            error=self._get_param("error"),
+            cause=self._get_param("cause"),
+        )
+        return EmptyResult()
+
+    StepFunctionResponse.send_task_failure = send_task_failure  # type: ignore[method-assign]
 
 
 # --------------------------------------------------------------------------- TTL

@@ -11,6 +11,7 @@ stays in the foreground. Tests use the same class through a pytest fixture.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import signal
@@ -79,6 +80,7 @@ class LocalStack:
         default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
         clock = moto_gaps.install_virtual_clock()
         clock.retry_wait_scale = self.retry_wait_scale
+        moto_gaps.install_send_task_failure_cause()
         moto_gaps.install_in_process_lambda(
             {"AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region}
         )
@@ -102,8 +104,23 @@ class LocalStack:
         self.deployed = deploy_template(
             parameters, region=self.region, environment_overrides=self.environment_overrides
         )
+        self._store_service_tokens()
         self._start_ttl_sweeper()
         return self
+
+    def _store_service_tokens(self) -> None:
+        """Replays use per-client service tokens; locally they are dev tokens for the seed."""
+        from infra.local.dev_tokens import mint_service_token
+        from infra.local.pf360_sandbox import CLIENTS
+
+        assert self.deployed is not None
+        secret = self.deployed.secrets.get("ServiceTokensSecret")
+        if secret is None:
+            return
+        tokens = {client_id: mint_service_token(client_id) for client_id in CLIENTS}
+        self.client("secretsmanager").put_secret_value(
+            SecretId=secret, SecretString=json.dumps(tokens)
+        )
 
     def stop(self) -> None:
         self._stop_sweeper.set()

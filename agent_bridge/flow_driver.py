@@ -1,0 +1,342 @@
+"""The flow driver: start, resume, watch and supersede booking flows, with no Bedrock in sight.
+
+The action-group Lambdas call this; so do tests and the benchmark. It keeps no flow state
+itself: the execution holds the flow, and the checkpoint item (tasks/checkpoint.py) tells
+where it stands. After StartExecution or SendTaskSuccess it polls that item until `seq`
+moves, and asks DescribeExecution when it stalls. Stale or used tokens, expired waits and
+superseded flows are normal outcomes with a sentence, not crashes. Task tokens stay in the
+flows table: they are read here only to be handed to SendTaskSuccess/SendTaskFailure.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from tasks import checkpoint
+from tasks.checkpoint import Checkpoint
+from tasks.flow_input import FlowInput, Tenant
+from tasks.session_record import SessionRecord
+
+STALE_TOKEN_ERRORS = frozenset({"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"})
+NO_FLOW_MESSAGE = "There is no booking in progress; ask to schedule a project to start one."
+STILL_WORKING_MESSAGE = "I'm still working on that; please ask me again in a moment."
+ENDED_MESSAGE = "That booking session has already ended; ask to schedule again to start over."
+
+STATUS_WAITING = "waiting"
+STATUS_DONE = "done"
+STATUS_WORKING = "working"
+STATUS_NONE = "none"
+STATUS_INVALID = "invalid"
+
+
+@dataclass
+class FlowView:
+    """Where a session's flow stands, in the words the bridge answers with."""
+
+    status: str
+    message: str
+    step: str | None = None
+    offer: dict[str, Any] = field(default_factory=dict)
+    outcome: str | None = None
+    result: dict[str, Any] = field(default_factory=dict)
+    execution_arn: str | None = None
+    flow_id: str | None = None
+    project_id: str | None = None
+    seq: int = 0
+
+    @classmethod
+    def of(cls, cp: Checkpoint) -> FlowView:
+        if cp.step == checkpoint.STEP_DONE:
+            status = STATUS_DONE
+        elif cp.waiting:
+            status = STATUS_WAITING
+        else:
+            status = STATUS_WORKING
+        return cls(
+            status=status,
+            message=cp.message or (STILL_WORKING_MESSAGE if status == STATUS_WORKING else ""),
+            step=cp.step,
+            offer=cp.offer,
+            outcome=cp.outcome,
+            result=cp.result,
+            execution_arn=cp.execution_arn,
+            flow_id=cp.flow_id,
+            project_id=cp.project_id,
+            seq=cp.seq,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "message": self.message,
+            "step": self.step,
+            "offer": self.offer,
+            "outcome": self.outcome,
+            "result": self.result,
+            "project_id": self.project_id,
+        }
+
+
+def execution_name(
+    kind: str, client_id: str, customer_id: str, project_id: str, flow_id: str
+) -> str:
+    """Readable and unique: `book-acme-corp-CUST001-12345-<flow>` (≤ 80 chars, SFN-safe)."""
+
+    def clean(text: str, limit: int) -> str:
+        return re.sub(r"[^A-Za-z0-9_-]", "_", text)[:limit]
+
+    return "-".join(
+        [kind, clean(client_id, 20), clean(customer_id, 16), clean(project_id, 16), flow_id[:16]]
+    )[:80]
+
+
+class FlowDriver:
+    """Drives booking and cancellation executions for chat sessions."""
+
+    def __init__(
+        self,
+        *,
+        flows_table: Any,
+        booking_state_machine_arn: str,
+        cancellation_state_machine_arn: str,
+        sfn: Any | None = None,
+        poll_interval: float = 0.05,
+        deadline_seconds: float = 10.0,
+        stall_check_seconds: float = 1.0,
+    ) -> None:
+        self.table = flows_table
+        self.booking_arn = booking_state_machine_arn
+        self.cancellation_arn = cancellation_state_machine_arn
+        self.sfn = sfn or boto3.client("stepfunctions")
+        self.poll_interval = poll_interval
+        self.deadline_seconds = deadline_seconds
+        self.stall_check_seconds = stall_check_seconds
+
+    # ------------------------------------------------------------------ reading
+
+    def current(self, session_id: str) -> FlowView:
+        cp = checkpoint.read(self.table, session_id)
+        if cp is None:
+            return FlowView(status=STATUS_NONE, message=NO_FLOW_MESSAGE)
+        return FlowView.of(cp)
+
+    def wait_for_change(
+        self, session_id: str, after_seq: int, deadline: float | None = None
+    ) -> FlowView:
+        """Poll the checkpoint until it moves past `after_seq` (consistent reads)."""
+        end = time.monotonic() + (deadline if deadline is not None else self.deadline_seconds)
+        next_stall_check = time.monotonic() + self.stall_check_seconds
+        while True:
+            cp = checkpoint.read(self.table, session_id)
+            if cp is not None and cp.seq > after_seq and cp.step != checkpoint.STEP_STARTING:
+                return FlowView.of(cp)
+            now = time.monotonic()
+            if cp is not None and cp.execution_arn and now >= next_stall_check:
+                next_stall_check = now + self.stall_check_seconds
+                ended = self._ended_execution(cp)
+                if ended is not None:
+                    return ended
+            if now >= end:
+                view = FlowView.of(cp) if cp is not None else FlowView(STATUS_NONE, NO_FLOW_MESSAGE)
+                view.status, view.message = STATUS_WORKING, STILL_WORKING_MESSAGE
+                return view
+            time.sleep(self.poll_interval)
+
+    def _ended_execution(self, cp: Checkpoint) -> FlowView | None:
+        """The execution ended without moving the checkpoint: report its own outcome."""
+        described = self.sfn.describe_execution(executionArn=cp.execution_arn)
+        if described["status"] == "RUNNING":
+            return None
+        latest = checkpoint.read(self.table, cp.session_id)
+        if latest is not None and latest.seq > cp.seq:
+            return FlowView.of(latest)
+        output = json.loads(described.get("output") or "{}")
+        message = output.get("message") or (
+            "Something went wrong on our side; nothing was booked. Please try again."
+        )
+        return FlowView(
+            status=STATUS_DONE,
+            message=message,
+            step=checkpoint.STEP_DONE,
+            outcome=output.get("outcome") or "failed",
+            result=output,
+            execution_arn=cp.execution_arn,
+            flow_id=cp.flow_id,
+            project_id=cp.project_id,
+            seq=cp.seq,
+        )
+
+    # ------------------------------------------------------------------ booking
+
+    def start_booking(self, session: SessionRecord, project_id: str, timezone: str) -> FlowView:
+        """Start a booking for this session (superseding a waiting one); returns the first offer."""
+        previous = checkpoint.read(self.table, session.session_id)
+        if previous is not None and previous.step != checkpoint.STEP_DONE:
+            self.supersede(previous, "You started a new booking, so the earlier one was dropped.")
+        flow_id = uuid.uuid4().hex
+        seq = checkpoint.claim(self.table, session.session_id, flow_id, project_id)
+        flow = FlowInput(
+            session_id=session.session_id,
+            flow_id=flow_id,
+            tenant=Tenant(
+                client_id=session.client_id,
+                client_name=session.client_name,
+                environment=session.environment,
+                timezone=timezone,
+            ),
+            customer_id=session.customer_id,
+            project_id=project_id,
+        )
+        name = execution_name("book", session.client_id, session.customer_id, project_id, flow_id)
+        started = self.sfn.start_execution(
+            stateMachineArn=self.booking_arn, name=name, input=json.dumps(flow.to_dict())
+        )
+        checkpoint.set_execution(self.table, session.session_id, flow_id, started["executionArn"])
+        return self.wait_for_change(session.session_id, seq)
+
+    def resume(self, session_id: str, answer: dict[str, Any]) -> FlowView:
+        """Answer the waiting step: a date, a time, or another date. Repeats are harmless."""
+        cp = checkpoint.read(self.table, session_id)
+        if cp is None:
+            return FlowView(status=STATUS_NONE, message=NO_FLOW_MESSAGE)
+        repeat = self._repeat_of_earlier_answer(cp, answer)
+        if repeat is not None:
+            return repeat
+        if cp.step == checkpoint.STEP_DONE:
+            view = FlowView.of(cp)
+            view.message = f"{ENDED_MESSAGE} ({cp.message})" if cp.message else ENDED_MESSAGE
+            return view
+        if not cp.waiting:
+            return self.wait_for_change(session_id, cp.seq)
+        problem = check_answer(cp, answer)
+        if problem is not None:
+            view = FlowView.of(cp)
+            view.status, view.message = STATUS_INVALID, problem
+            return view
+        if not checkpoint.record_answer(self.table, session_id, cp.flow_id, cp.seq, answer):
+            return self.wait_for_change(session_id, cp.seq)
+        try:
+            self.sfn.send_task_success(taskToken=cp.task_token, output=json.dumps(answer))
+        except ClientError as error:
+            if error.response["Error"]["Code"] not in STALE_TOKEN_ERRORS:
+                raise
+            return self._stale(cp)
+        return self.wait_for_change(session_id, cp.seq)
+
+    def _repeat_of_earlier_answer(self, cp: Checkpoint, answer: dict[str, Any]) -> FlowView | None:
+        """Agents call twice: the same date or time again returns where the flow now is."""
+        if cp.answered_seq == cp.seq and cp.answer == answer:
+            return self.wait_for_change(cp.session_id, cp.seq)
+        if cp.step == checkpoint.STEP_AWAIT_SLOT and answer.get("date") == cp.offer.get("date"):
+            return FlowView.of(cp)
+        if (
+            cp.step == checkpoint.STEP_DONE
+            and cp.outcome == checkpoint.OUTCOME_BOOKED
+            and answer.get("time") == cp.result.get("time")
+            and answer.get("date", cp.result.get("date")) == cp.result.get("date")
+        ):
+            return FlowView.of(cp)
+        return None
+
+    def _stale(self, cp: Checkpoint) -> FlowView:
+        ended = self._ended_execution(cp) if cp.execution_arn else None
+        if ended is not None:
+            ended.message = f"{ENDED_MESSAGE} ({ended.message})"
+            return ended
+        return FlowView(status=STATUS_DONE, message=ENDED_MESSAGE, step=checkpoint.STEP_DONE)
+
+    def supersede(self, cp: Checkpoint, reason: str) -> bool:
+        """Drop a flow that is not done: mark the checkpoint first, then end the execution."""
+        old = checkpoint.mark_superseded(self.table, cp.session_id, cp.flow_id, reason)
+        if old is None:
+            return False
+        try:
+            if old.task_token:
+                self.sfn.send_task_failure(
+                    taskToken=old.task_token, error="Superseded", cause=reason
+                )
+            elif old.execution_arn:
+                self.sfn.stop_execution(
+                    executionArn=old.execution_arn, error="Superseded", cause=reason
+                )
+        except ClientError as error:
+            code = error.response["Error"]["Code"]
+            if code not in STALE_TOKEN_ERRORS and code != "ExecutionDoesNotExist":
+                raise
+        return True
+
+    # ------------------------------------------------------------------ cancellation
+
+    def cancel(self, session: SessionRecord, project_id: str, timezone: str) -> FlowView:
+        """Run the cancellation flow and wait for its outcome (it has no customer waits)."""
+        flow_id = uuid.uuid4().hex
+        flow = FlowInput(
+            session_id=session.session_id,
+            flow_id=flow_id,
+            tenant=Tenant(session.client_id, session.client_name, session.environment, timezone),
+            customer_id=session.customer_id,
+            project_id=project_id,
+        )
+        name = execution_name("cancel", session.client_id, session.customer_id, project_id, flow_id)
+        started = self.sfn.start_execution(
+            stateMachineArn=self.cancellation_arn, name=name, input=json.dumps(flow.to_dict())
+        )
+        arn = started["executionArn"]
+        end = time.monotonic() + self.deadline_seconds
+        while time.monotonic() < end:
+            described = self.sfn.describe_execution(executionArn=arn)
+            if described["status"] != "RUNNING":
+                output = json.loads(described.get("output") or "{}")
+                return FlowView(
+                    status=STATUS_DONE,
+                    message=output.get("message") or "The cancellation could not be completed.",
+                    step=checkpoint.STEP_DONE,
+                    outcome=output.get("outcome") or "failed",
+                    result=output,
+                    execution_arn=arn,
+                    flow_id=flow_id,
+                    project_id=project_id,
+                )
+            time.sleep(self.poll_interval)
+        return FlowView(
+            status=STATUS_WORKING,
+            message=STILL_WORKING_MESSAGE,
+            execution_arn=arn,
+            flow_id=flow_id,
+            project_id=project_id,
+        )
+
+
+def check_answer(cp: Checkpoint, answer: dict[str, Any]) -> str | None:
+    """The bridge checks a choice against the stored offer before resuming (the ASL does too)."""
+    if cp.step == checkpoint.STEP_AWAIT_DATE:
+        dates = cp.offer.get("dates", [])
+        if "date" not in answer:
+            return "Please pick a date first: " + ", ".join(dates) + "."
+        if answer["date"] not in dates:
+            return (
+                f"{answer['date']} is not available; please pick one of: " + ", ".join(dates) + "."
+            )
+        return None
+    if cp.step == checkpoint.STEP_AWAIT_SLOT:
+        if answer.get("another_date"):
+            return None
+        times = cp.offer.get("times", [])
+        if "time" not in answer:
+            return "Please pick a time: " + ", ".join(times) + ", or ask for another date."
+        if answer["time"] not in times:
+            return (
+                f"{answer['time']} is not free on {cp.offer.get('date')}; please pick one of: "
+                + ", ".join(times)
+                + "."
+            )
+        return None
+    return ENDED_MESSAGE

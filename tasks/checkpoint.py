@@ -1,0 +1,277 @@
+"""The checkpoint: one item per chat session in the flows table, the booking flow's public face.
+
+The parked task of each Await state writes `{step, offer, task_token, seq, message}`; the
+final states write `step: done` with the outcome. The bridge, after StartExecution or
+SendTaskSuccess, polls the item until `seq` moves. Task tokens never leave this table.
+
+Ownership: the bridge writes `flow_id` when it starts a flow; a task writes only while the
+item still names its flow. A parked task that finds another flow there has been
+superseded and says so (raises `Superseded`), so a replaced flow can never park again.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+STEP_STARTING = "starting"
+STEP_AWAIT_DATE = "await_date"
+STEP_AWAIT_SLOT = "await_slot"
+STEP_DONE = "done"
+AWAIT_STEPS = frozenset({STEP_AWAIT_DATE, STEP_AWAIT_SLOT})
+
+OUTCOME_BOOKED = "booked"
+OUTCOME_NO_AVAILABILITY = "no_availability"
+OUTCOME_EXPIRED = "expired"
+OUTCOME_SUPERSEDED = "superseded"
+OUTCOME_FAILED = "failed"
+
+# Keep a finished checkpoint a day for "what happened?" questions; a waiting one a little
+# longer than the wait itself.
+DONE_RETENTION_SECONDS = 86400
+AWAIT_RETENTION_SECONDS = 1800 + 600
+
+
+@dataclass
+class Checkpoint:
+    """The flows-table item, as the bridge reads it."""
+
+    session_id: str
+    flow_id: str
+    step: str
+    seq: int = 0
+    execution_arn: str | None = None
+    project_id: str | None = None
+    offer: dict[str, Any] = field(default_factory=dict)
+    message: str | None = None
+    outcome: str | None = None
+    result: dict[str, Any] = field(default_factory=dict)
+    answer: dict[str, Any] | None = None
+    answered_seq: int | None = None
+    task_token: str | None = field(default=None, repr=False)
+    updated_at: int = 0
+    expires_at: int = 0
+
+    @property
+    def waiting(self) -> bool:
+        return self.step in AWAIT_STEPS and bool(self.task_token)
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> Checkpoint:
+        return cls(
+            session_id=str(item["session_id"]),
+            flow_id=str(item.get("flow_id", "")),
+            step=str(item.get("step", "")),
+            seq=int(item.get("seq", 0)),
+            execution_arn=item.get("execution_arn"),
+            project_id=item.get("project_id"),
+            offer=_plain(item.get("offer") or {}),
+            message=item.get("message"),
+            outcome=item.get("outcome"),
+            result=_plain(item.get("result") or {}),
+            answer=_plain(item["answer"]) if item.get("answer") else None,
+            answered_seq=int(item["answered_seq"]) if "answered_seq" in item else None,
+            task_token=item.get("task_token"),
+            updated_at=int(item.get("updated_at", 0)),
+            expires_at=int(item.get("expires_at", 0)),
+        )
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB numbers come back as Decimal; the bridge wants plain JSON values."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+def read(table: Any, session_id: str) -> Checkpoint | None:
+    item = table.get_item(Key={"session_id": session_id}, ConsistentRead=True).get("Item")
+    return Checkpoint.from_item(item) if item else None
+
+
+def claim(table: Any, session_id: str, flow_id: str, project_id: str) -> int:
+    """The bridge takes the session's item for a new flow; returns the new seq."""
+    now = _now()
+    response = table.update_item(
+        Key={"session_id": session_id},
+        UpdateExpression=(
+            "SET flow_id = :flow, project_id = :project, step = :step, updated_at = :now, "
+            "expires_at = :expires, message = :none, outcome = :none, offer = :empty, "
+            "#result = :empty ADD seq :one REMOVE task_token, answer, answered_seq, execution_arn"
+        ),
+        ExpressionAttributeNames={"#result": "result"},
+        ExpressionAttributeValues={
+            ":flow": flow_id,
+            ":project": project_id,
+            ":step": STEP_STARTING,
+            ":now": now,
+            ":expires": now + AWAIT_RETENTION_SECONDS,
+            ":none": None,
+            ":empty": {},
+            ":one": 1,
+        },
+        ReturnValues="UPDATED_NEW",
+    )
+    return int(response["Attributes"]["seq"])
+
+
+def set_execution(table: Any, session_id: str, flow_id: str, execution_arn: str) -> None:
+    """Record which execution runs the flow (after StartExecution returns)."""
+    try:
+        table.update_item(
+            Key={"session_id": session_id},
+            UpdateExpression="SET execution_arn = :arn",
+            ConditionExpression="flow_id = :flow AND attribute_not_exists(execution_arn)",
+            ExpressionAttributeValues={":arn": execution_arn, ":flow": flow_id},
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+
+
+def park(
+    table: Any,
+    *,
+    session_id: str,
+    flow_id: str,
+    execution_arn: str,
+    step: str,
+    offer: dict[str, Any],
+    message: str,
+    task_token: str,
+) -> bool:
+    """The parked task publishes its offer and token; False if another flow owns the item."""
+    now = _now()
+    try:
+        table.update_item(
+            Key={"session_id": session_id},
+            UpdateExpression=(
+                "SET step = :step, offer = :offer, message = :message, task_token = :token, "
+                "execution_arn = :arn, updated_at = :now, expires_at = :expires ADD seq :one "
+                "REMOVE answer, answered_seq"
+            ),
+            ConditionExpression="flow_id = :flow AND (attribute_not_exists(step) OR step <> :done)",
+            ExpressionAttributeValues={
+                ":step": step,
+                ":offer": offer,
+                ":message": message,
+                ":token": task_token,
+                ":arn": execution_arn,
+                ":now": now,
+                ":expires": now + AWAIT_RETENTION_SECONDS,
+                ":one": 1,
+                ":flow": flow_id,
+                ":done": STEP_DONE,
+            },
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def record_answer(
+    table: Any, session_id: str, flow_id: str, seq: int, answer: dict[str, Any]
+) -> bool:
+    """Mark the waiting step answered (once): False if it was answered or moved on already."""
+    try:
+        table.update_item(
+            Key={"session_id": session_id},
+            UpdateExpression="SET answer = :answer, answered_seq = :seq",
+            ConditionExpression=(
+                "flow_id = :flow AND seq = :seq AND attribute_not_exists(answered_seq)"
+            ),
+            ExpressionAttributeValues={":answer": answer, ":seq": seq, ":flow": flow_id},
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def finish(
+    table: Any,
+    *,
+    session_id: str,
+    flow_id: str,
+    outcome: str,
+    message: str,
+    result: dict[str, Any],
+    execution_arn: str | None = None,
+) -> bool:
+    """Write the final state; a flow that no longer owns the item leaves it alone."""
+    now = _now()
+    values: dict[str, Any] = {
+        ":step": STEP_DONE,
+        ":outcome": outcome,
+        ":message": message,
+        ":result": result,
+        ":now": now,
+        ":expires": now + DONE_RETENTION_SECONDS,
+        ":one": 1,
+        ":flow": flow_id,
+    }
+    update = (
+        "SET step = :step, outcome = :outcome, message = :message, #result = :result, "
+        "updated_at = :now, expires_at = :expires"
+    )
+    if execution_arn:
+        update += ", execution_arn = :arn"
+        values[":arn"] = execution_arn
+    try:
+        table.update_item(
+            Key={"session_id": session_id},
+            UpdateExpression=update + " ADD seq :one REMOVE task_token",
+            ConditionExpression="flow_id = :flow",
+            ExpressionAttributeNames={"#result": "result"},
+            ExpressionAttributeValues=values,
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def mark_superseded(table: Any, session_id: str, flow_id: str, message: str) -> Checkpoint | None:
+    """Take the item away from `flow_id` before stopping it; returns the item as it was."""
+    now = _now()
+    try:
+        response = table.update_item(
+            Key={"session_id": session_id},
+            UpdateExpression=(
+                "SET step = :step, outcome = :outcome, message = :message, updated_at = :now, "
+                "expires_at = :expires, flow_id = :superseded ADD seq :one REMOVE task_token"
+            ),
+            ConditionExpression="flow_id = :flow AND step <> :step",
+            ExpressionAttributeValues={
+                ":step": STEP_DONE,
+                ":outcome": OUTCOME_SUPERSEDED,
+                ":message": message,
+                ":now": now,
+                ":expires": now + DONE_RETENTION_SECONDS,
+                ":one": 1,
+                ":flow": flow_id,
+                ":superseded": f"superseded:{flow_id}",
+            },
+            ReturnValues="ALL_OLD",
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return None
+        raise
+    return Checkpoint.from_item(response["Attributes"])

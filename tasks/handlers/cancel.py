@@ -1,0 +1,35 @@
+"""Cancellation tasks: Cancel (honours CANCEL_SCHEDULE_FLAG) and Verify (dashboard check)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tasks import cancellation
+from tasks.credentials import pf360_for_flow
+from tasks.handlers.common import logger, parse_event, settings
+
+
+@logger.inject_lambda_context(clear_state=True)
+def cancel_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    task = parse_event(event)
+    current = settings()
+    api = pf360_for_flow(current, task.flow)
+    result = cancellation.cancel(
+        api, task.flow, confirm=current.cancel_schedule, attempt=task.attempt
+    )
+    logger.info("cancel", extra={"outcome": result["outcome"], "test_mode": result["test_mode"]})
+    return result
+
+
+@logger.inject_lambda_context(clear_state=True)
+def verify_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    task = parse_event(event)
+    current = settings()
+    previous = task.state.get("cancel")
+    result = cancellation.verify(
+        pf360_for_flow(current, task.flow),
+        task.flow,
+        previous if isinstance(previous, dict) else {},
+    )
+    logger.info("cancel verified", extra={"verified": result["verified"]})
+    return result

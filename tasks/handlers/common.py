@@ -1,0 +1,68 @@
+"""What every task handler shares: the event envelope, settings, the flows table, the logger.
+
+The ASL hands each task `{"state": <execution state>, "context": {execution, attempt, state_name}}`
+(plus `step` and `token` for the parked task). Handlers translate that and call the plain
+functions in tasks/booking.py and tasks/cancellation.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger
+
+from tasks.config import Settings, current_settings
+from tasks.flow_input import FlowInput, parse_flow_input
+
+logger = Logger(service="pf360-scheduler-tasks")
+
+
+@dataclass(frozen=True)
+class TaskEvent:
+    state: dict[str, Any]
+    execution_arn: str
+    attempt: int
+    state_name: str
+    flow: FlowInput
+
+    @property
+    def flow_state(self) -> dict[str, Any]:
+        value = self.state.get("flow")
+        return dict(value) if isinstance(value, dict) else {}
+
+    @property
+    def answer(self) -> dict[str, Any]:
+        value = self.state.get("answer")
+        return dict(value) if isinstance(value, dict) else {}
+
+
+def parse_event(event: dict[str, Any]) -> TaskEvent:
+    raw_state, raw_context = event.get("state"), event.get("context")
+    state: dict[str, Any] = raw_state if isinstance(raw_state, dict) else event
+    context: dict[str, Any] = raw_context if isinstance(raw_context, dict) else {}
+    flow = parse_flow_input(state)
+    parsed = TaskEvent(
+        state=state,
+        execution_arn=str(context.get("execution") or ""),
+        attempt=int(context.get("attempt") or 0),
+        state_name=str(context.get("state_name") or ""),
+        flow=flow,
+    )
+    logger.append_keys(
+        session_id=flow.session_id,
+        flow_id=flow.flow_id,
+        execution=parsed.execution_arn.rsplit(":", 1)[-1],
+        state_name=parsed.state_name,
+        attempt=parsed.attempt,
+    )
+    return parsed
+
+
+def settings() -> Settings:
+    return current_settings()
+
+
+def flows_table(current: Settings) -> Any:
+    return boto3.resource("dynamodb", region_name=current.aws_region).Table(current.flows_table)
