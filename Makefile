@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup test lint demo sandbox local-stack clean
+.PHONY: setup test lint demo sandbox local-stack sfn-local bench-workflow clean
 
 setup: $(STAMP)
 
@@ -31,6 +31,12 @@ sandbox: setup
 
 local-stack: setup
 	$(BIN)/python -m infra.local.stack --port $${PORT:-5005}
+
+sfn-local: setup
+	$(BIN)/python -m infra.local.sfn_local
+
+bench-workflow: setup
+	$(BIN)/python -m tests.bench.bench_workflow $${FLOWS:+--flows $$FLOWS}
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -13,6 +13,9 @@ run those tests first and delete what moto now does itself.
 |                                                    | clock that tests can advance             |
 | SendTaskFailure drops `cause`                      | `install_send_task_failure_cause`: the   |
 |                                                    | response handler passes it on            |
+| mock config files: mocked-mode evaluation exists, | `install_mock_config_loader`: reads      |
+| but the loader returns None and StartExecution    | SFN_MOCK_CONFIG and runs                 |
+| never passes a test case                          | `stateMachineArn#TestCase` in mocked mode|
 | DynamoDB TTL never deletes anything                | `sweep_expired_items`, run periodically  |
 |                                                    | by the local stack                       |
 | its CloudFormation mishandles state machines       | not patched: `template_loader` creates   |
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import threading
 import time
 import traceback
@@ -245,6 +249,103 @@ def install_send_task_failure_cause() -> None:
         return EmptyResult()
 
     StepFunctionResponse.send_task_failure = send_task_failure  # type: ignore[method-assign]
+
+
+# --------------------------------------------------------------------------- mock config
+
+MOCK_CONFIG_ENV = "SFN_MOCK_CONFIG"
+_pending_test_case = threading.local()
+
+
+class MockConfigError(ValueError):
+    """The MockConfigFile does not define what a `#TestCase` execution asks for."""
+
+
+def load_mock_test_case(path: str, state_machine_name: str, test_case_name: str) -> Any:
+    """Build moto's MockTestCase from a Step Functions Local MockConfigFile.json."""
+    from moto.stepfunctions.parser.mocking.mock_config import (
+        MockedResponseReturn,
+        MockedResponseThrow,
+        MockTestCase,
+        StateMockedResponses,
+    )
+
+    with open(path, encoding="utf-8") as handle:
+        config = json.load(handle)
+    machine = config.get("StateMachines", {}).get(state_machine_name)
+    if machine is None:
+        raise MockConfigError(f"{path}: no state machine {state_machine_name!r}")
+    case = machine.get("TestCases", {}).get(test_case_name)
+    if case is None:
+        raise MockConfigError(f"{path}: {state_machine_name!r} has no test case {test_case_name!r}")
+    states = []
+    for state_name, response_name in case.items():
+        definitions = config.get("MockedResponses", {}).get(response_name)
+        if not definitions:
+            raise MockConfigError(f"{path}: no mocked response {response_name!r}")
+        responses: list[Any] = []
+        for span, definition in definitions.items():
+            first, _, last = span.partition("-")
+            start, end = int(first), int(last or first)
+            if "Return" in definition:
+                responses.append(MockedResponseReturn(start, end, definition["Return"]))
+            else:
+                thrown = definition["Throw"]
+                responses.append(
+                    MockedResponseThrow(start, end, thrown["Error"], thrown.get("Cause", ""))
+                )
+        states.append(StateMockedResponses(state_name, response_name, responses))
+    return MockTestCase(state_machine_name, test_case_name, states)
+
+
+def install_mock_config_loader() -> None:
+    """Run `StartExecution(stateMachineArn="<arn>#<TestCase>")` with the mocked responses
+    of $SFN_MOCK_CONFIG, as Step Functions Local does."""
+    from moto.stepfunctions.exceptions import InvalidName
+    from moto.stepfunctions.parser.backend.execution import Execution
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    original_start = StepFunctionsParserBackend.start_execution
+    original_worker = Execution._get_start_execution_worker
+    if getattr(original_start, "_mock_config_aware", False):
+        return
+
+    def start_execution(
+        self: StepFunctionsParserBackend,
+        state_machine_arn: str,
+        name: Any = None,
+        execution_input: Any = None,
+        trace_header: Any = None,
+    ) -> Any:
+        arn, _, case_name = state_machine_arn.partition("#")
+        if not case_name:
+            return original_start(self, state_machine_arn, name, execution_input, trace_header)
+        path = os.environ.get(MOCK_CONFIG_ENV)
+        if not path:
+            raise MockConfigError(f"{MOCK_CONFIG_ENV} is not set; cannot run test case {case_name}")
+        machine = self.describe_state_machine(arn)
+        try:
+            _pending_test_case.value = load_mock_test_case(path, machine.name, case_name)
+        except (MockConfigError, OSError, ValueError, KeyError) as error:
+            raise InvalidName(
+                f"Invalid mock test case name '{case_name}' for state machine "
+                f"'{machine.name}': {error}"
+            ) from None
+        try:
+            return original_start(self, arn, name, execution_input, trace_header)
+        finally:
+            _pending_test_case.value = None
+
+    def get_start_execution_worker(self: Execution) -> Any:
+        worker = original_worker(self)
+        test_case = getattr(_pending_test_case, "value", None)
+        if test_case is not None:
+            worker._mock_test_case = test_case  # type: ignore[misc]
+        return worker
+
+    start_execution._mock_config_aware = True  # type: ignore[attr-defined]
+    StepFunctionsParserBackend.start_execution = start_execution  # type: ignore[method-assign]
+    Execution._get_start_execution_worker = get_start_execution_worker  # type: ignore[method-assign]
 
 
 # --------------------------------------------------------------------------- TTL

@@ -42,6 +42,7 @@ class LocalStack:
     """Start/stop the whole local system; `start()` returns once resources exist."""
 
     port: int = 0
+    host: str = "127.0.0.1"
     region: str = "us-east-1"
     with_sandbox: bool = True
     sandbox_port: int = 0
@@ -60,6 +61,8 @@ class LocalStack:
         if self.moto is None:
             raise RuntimeError("the local stack is not started")
         host, port = self.moto.get_host_and_port()
+        if host in ("0.0.0.0", ""):
+            host = "127.0.0.1"
         return f"http://{host}:{port}"
 
     @property
@@ -74,6 +77,10 @@ class LocalStack:
     def start(self) -> LocalStack:
         moto_gaps.check_moto_version()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per AWS call is noise
+        # moto's interpreter logs every caught task error at ERROR; the history has them all.
+        logging.getLogger("moto.stepfunctions.parser.asl.component.eval_component").setLevel(
+            logging.CRITICAL
+        )
         os.environ.update(LOCAL_CREDENTIALS)
         os.environ["AWS_DEFAULT_REGION"] = self.region
         os.environ["AWS_REGION"] = self.region
@@ -81,11 +88,12 @@ class LocalStack:
         clock = moto_gaps.install_virtual_clock()
         clock.retry_wait_scale = self.retry_wait_scale
         moto_gaps.install_send_task_failure_cause()
+        moto_gaps.install_mock_config_loader()
         moto_gaps.install_in_process_lambda(
             {"AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region}
         )
 
-        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self.moto = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
         self.moto.start()
         _, bound_port = self.moto.get_host_and_port()
         # moto's Step Functions engine calls Lambda through this port; boto3 everywhere in

@@ -25,7 +25,8 @@ def cancel_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def verify_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     task = parse_event(event)
     current = settings()
-    previous = task.state.get("cancel")
+    cancelled = task.state.get("cancel")
+    previous = cancelled.get("result") if isinstance(cancelled, dict) else None
     result = cancellation.verify(
         pf360_for_flow(current, task.flow),
         task.flow,
