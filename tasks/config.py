@@ -50,6 +50,8 @@ class Settings:
     notes_table: str = "scheduler-notes-dev"
     idempotency_table: str = "scheduler-idempotency-dev"
     service_tokens_secret: str = "pf360/service-tokens/dev"
+    booking_state_machine_arn: str = ""
+    cancellation_state_machine_arn: str = ""
     tenant_timezone: str = DEFAULT_TENANT_TIMEZONE
     tenant_timezones: Mapping[str, str] = field(default_factory=dict)
     created_at_timezone: str = DEFAULT_CREATED_AT_TIMEZONE
@@ -118,6 +120,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         service_tokens_secret=_secret_id(
             env, "SERVICE_TOKENS_SECRET", f"pf360/service-tokens/{environment}"
         ),
+        booking_state_machine_arn=_arn(env, "BOOKING_STATE_MACHINE_ARN", "states"),
+        cancellation_state_machine_arn=_arn(env, "CANCELLATION_STATE_MACHINE_ARN", "states"),
         tenant_timezone=_timezone(env, "TENANT_TIMEZONE", DEFAULT_TENANT_TIMEZONE),
         tenant_timezones=_timezone_map(env, "TENANT_TIMEZONES"),
         created_at_timezone=_timezone(
@@ -194,6 +198,15 @@ def _secret_id(env: Mapping[str, str], name: str, default: str) -> str:
     if not all(ch.isalnum() or ch in "/_+=.@-:" for ch in value) or len(value) > 2048:
         raise ConfigError(
             f"{name}={value!r} is not valid; allowed: a Secrets Manager secret name or ARN"
+        )
+    return value
+
+
+def _arn(env: Mapping[str, str], name: str, service: str) -> str:
+    value = env.get(name, "").strip()
+    if value and (not value.startswith("arn:") or f":{service}:" not in value):
+        raise ConfigError(
+            f"{name}={value!r} is not valid; allowed: an ARN like arn:aws:{service}:<region>:..."
         )
     return value
 

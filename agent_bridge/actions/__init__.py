@@ -1,0 +1,1 @@
+"""The three Bedrock action groups: scheduling, information and notes."""

@@ -1,0 +1,114 @@
+"""Shared plumbing of the three resolvers: per-invocation context, error answers, input checks."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+import pytz
+from aws_lambda_powertools.event_handler import BedrockAgentResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from agent_bridge.actions import errors
+from agent_bridge.actions.context import ActionContext, count, load_context, logger
+from agent_bridge.actions.tenancy import check_customer, owned_project
+from tasks.pf360 import PF360Error, Project
+
+T = TypeVar("T")
+
+SESSION_ID_DOC = "The chat session id from the session context (never invent one)."
+CUSTOMER_ID_DOC = "Optional. Leave empty: the customer is taken from the session."
+PROJECT_ID_DOC = "The project's id (project_id) as listed by list_projects."
+DATE_DOC = "A date offered by get_available_dates, as YYYY-MM-DD."
+TIME_DOC = "A time offered by get_time_slots, as HH:MM (24-hour)."
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+def context(app: BedrockAgentResolver) -> ActionContext:
+    """The validated session of the current event (loaded once per invocation)."""
+    existing = app.context.get("action")
+    if isinstance(existing, ActionContext):
+        return existing
+    loaded = load_context(app.current_event.raw_event)
+    app.append_context(action=loaded)
+    return loaded
+
+
+def pf360_call(call: Any, *args: Any) -> Any:
+    """A PF360 read; its failure becomes a sentence and an operator reason."""
+    try:
+        return call(*args)
+    except PF360Error as error:
+        status = 503 if error.transient else (error.status or 502)
+        if status >= 500 and not error.transient:
+            status = 502
+        count("PF360ReadFailed", code=error.code)
+        logger.warning("PF360 read failed", extra={"code": error.code, "endpoint": error.endpoint})
+        raise errors.ActionError(status, error.user_message, error.code) from None
+
+
+def customer_projects(ctx: ActionContext, customer_id: str | None) -> list[Project]:
+    check_customer(ctx, customer_id)
+    projects: list[Project] = pf360_call(ctx.pf360.list_projects, ctx.session.customer_id)
+    return projects
+
+
+def project_of(ctx: ActionContext, customer_id: str | None, project_id: str | None) -> Project:
+    return owned_project(ctx, customer_projects(ctx, customer_id), project_id)
+
+
+def parse_date(ctx: ActionContext, value: str | None) -> str:
+    """A real calendar date as YYYY-MM-DD, not before today in the tenant's time zone."""
+    text = (value or "").strip()
+    if not _DATE.match(text):
+        raise errors.bad_input("Please give the date as YYYY-MM-DD, for example 2026-12-03.")
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise errors.bad_input(f"{text} is not a real date; please check it.") from None
+    today = datetime.now(pytz.timezone(ctx.timezone)).date()
+    if day < today:
+        raise errors.bad_input(f"{text} is in the past; please pick one of the available dates.")
+    return text
+
+
+def parse_time(value: str | None) -> str:
+    text = (value or "").strip()
+    if not _TIME.match(text):
+        raise errors.bad_input("Please give the time as HH:MM in 24-hour form, for example 10:00.")
+    return text
+
+
+def install_error_handlers(app: BedrockAgentResolver) -> None:
+    """Every refusal answers `{"error": <sentence>}` with its status; nothing internal leaks."""
+
+    @app.exception_handler(errors.ActionError)
+    def refused(error: errors.ActionError) -> Response[Any]:
+        logger.info("refused", extra={"status": error.status, "reason": error.reason})
+        return Response(
+            status_code=error.status,
+            content_type=content_types.APPLICATION_JSON,
+            body={"error": error.message},
+        )
+
+    @app.exception_handler(RequestValidationError)
+    def invalid(error: RequestValidationError) -> Response[Any]:
+        fields = sorted({str(e.get("loc", ["", "?"])[-1]) for e in error.errors()})
+        return Response(
+            status_code=400,
+            content_type=content_types.APPLICATION_JSON,
+            body={"error": f"Some details are missing or malformed: {', '.join(fields)}."},
+        )
+
+    @app.exception_handler(Exception)
+    def unexpected(error: Exception) -> Response[Any]:
+        logger.exception("unexpected error in an action")
+        count("ActionCrashed", error=type(error).__name__)
+        return Response(
+            status_code=500,
+            content_type=content_types.APPLICATION_JSON,
+            body={"error": "Something went wrong on our side; please try again in a moment."},
+        )

@@ -1,0 +1,90 @@
+"""What one action invocation works with: the validated session and the clients it may use.
+
+Customer, client and token come from the session record only (never from parameters the
+agent passes), so a prompt-injected agent stays inside one customer's data.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+from agent_bridge.actions import errors
+from agent_bridge.flow_driver import FlowDriver
+from agent_bridge.sessions import SessionStore, session_id_from_event
+from tasks.config import Settings, current_settings
+from tasks.pf360 import PF360Api, make_client
+from tasks.session_record import SessionRecord
+
+# A read-only action publishes no metric; that is expected, not worth a warning per call.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
+
+logger = Logger(service="pf360-scheduler-bridge")
+metrics = Metrics(namespace="PF360Scheduler", service="pf360-scheduler-bridge")
+
+
+def count(name: str, **dimensions: str) -> None:
+    """One metric point (EMF), e.g. BookingConfirmed, FlowFailed, RequestRefused."""
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+    for key, value in dimensions.items():
+        metrics.add_metadata(key=key, value=value)
+
+
+@dataclass
+class ActionContext:
+    """Built per invocation from the event: a session that exists and has not expired."""
+
+    settings: Settings
+    session: SessionRecord
+    store: SessionStore
+
+    @cached_property
+    def pf360(self) -> PF360Api:
+        return make_client(
+            self.settings,
+            client_id=self.session.client_id,
+            client_name=self.session.client_name,
+            auth_token=self.session.auth_token,
+        )
+
+    @cached_property
+    def driver(self) -> FlowDriver:
+        dynamodb = boto3.resource("dynamodb", region_name=self.settings.aws_region)
+        return FlowDriver(
+            flows_table=dynamodb.Table(self.settings.flows_table),
+            booking_state_machine_arn=self.settings.booking_state_machine_arn,
+            cancellation_state_machine_arn=self.settings.cancellation_state_machine_arn,
+            sfn=boto3.client("stepfunctions", region_name=self.settings.aws_region),
+        )
+
+    @property
+    def timezone(self) -> str:
+        return self.settings.timezone_for(self.session.client_id)
+
+
+def sessions_table(settings: Settings) -> Any:
+    return boto3.resource("dynamodb", region_name=settings.aws_region).Table(
+        settings.sessions_table
+    )
+
+
+def load_context(event: dict[str, Any]) -> ActionContext:
+    """Find and validate the session of this event; refresh its sliding TTL."""
+    settings = current_settings()
+    session_id = session_id_from_event(event)
+    if not session_id:
+        raise errors.session_missing()
+    store = SessionStore(sessions_table(settings))
+    session = store.get(session_id)
+    if session is None:
+        logger.info("session not found or expired", extra={"session_id": session_id})
+        raise errors.session_expired()
+    store.touch(session_id)
+    logger.append_keys(session_id=session_id, customer_id=session.customer_id)
+    return ActionContext(settings=settings, session=session, store=store)
