@@ -38,5 +38,11 @@ sfn-local: setup
 bench-workflow: setup
 	$(BIN)/python -m tests.bench.bench_workflow $${FLOWS:+--flows $$FLOWS}
 
+# The action groups' OpenAPI schemas from the resolvers, and their copies (with the agent
+# instructions) in infra/template.yaml; `--check` reports drift instead of writing.
+.PHONY: schemas
+schemas: setup
+	$(BIN)/python -m agent_bridge.schemas
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
