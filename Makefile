@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup test lint demo sandbox local-stack sfn-local bench-workflow clean
+.PHONY: setup test lint demo run token sandbox local-stack sfn-local bench-workflow clean
 
 setup: $(STAMP)
 
@@ -43,6 +43,13 @@ bench-workflow: setup
 .PHONY: schemas
 schemas: setup
 	$(BIN)/python -m agent_bridge.schemas
+
+run: setup
+	$(BIN)/python -m agent_bridge.chat.server
+
+token: setup
+	@test -n "$(CUSTOMER)" -a -n "$(CLIENT)" || { echo "usage: make token CUSTOMER=CUST001 CLIENT=acme-corp" >&2; exit 2; }
+	@$(BIN)/python -m infra.local.dev_tokens --customer "$(CUSTOMER)" --client "$(CLIENT)"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

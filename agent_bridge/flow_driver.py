@@ -22,6 +22,7 @@ from botocore.exceptions import ClientError
 
 from tasks import checkpoint
 from tasks.checkpoint import Checkpoint
+from tasks.flow_errors import FAILURE_CODES
 from tasks.flow_input import FlowInput, Tenant
 from tasks.session_record import SessionRecord
 
@@ -29,6 +30,8 @@ STALE_TOKEN_ERRORS = frozenset({"TaskTimedOut", "InvalidToken", "TaskDoesNotExis
 NO_FLOW_MESSAGE = "There is no booking in progress; ask to schedule a project to start one."
 STILL_WORKING_MESSAGE = "I'm still working on that; please ask me again in a moment."
 ENDED_MESSAGE = "That booking session has already ended; ask to schedule again to start over."
+BOOKING_FAILED_MESSAGE = "Something went wrong on our side; nothing was booked. Please try again."
+CANCEL_FAILED_MESSAGE = "The cancellation could not be completed."
 
 STATUS_WAITING = "waiting"
 STATUS_DONE = "done"
@@ -158,15 +161,12 @@ class FlowDriver:
         latest = checkpoint.read(self.table, cp.session_id)
         if latest is not None and latest.seq > cp.seq:
             return FlowView.of(latest)
-        output = json.loads(described.get("output") or "{}")
-        message = output.get("message") or (
-            "Something went wrong on our side; nothing was booked. Please try again."
-        )
+        message, output = ended_execution_result(described, BOOKING_FAILED_MESSAGE)
         return FlowView(
             status=STATUS_DONE,
             message=message,
             step=checkpoint.STEP_DONE,
-            outcome=output.get("outcome") or "failed",
+            outcome=output.get("outcome") or checkpoint.OUTCOME_FAILED,
             result=output,
             execution_arn=cp.execution_arn,
             flow_id=cp.flow_id,
@@ -294,12 +294,12 @@ class FlowDriver:
         while time.monotonic() < end:
             described = self.sfn.describe_execution(executionArn=arn)
             if described["status"] != "RUNNING":
-                output = json.loads(described.get("output") or "{}")
+                message, output = ended_execution_result(described, CANCEL_FAILED_MESSAGE)
                 return FlowView(
                     status=STATUS_DONE,
-                    message=output.get("message") or "The cancellation could not be completed.",
+                    message=message,
                     step=checkpoint.STEP_DONE,
-                    outcome=output.get("outcome") or "failed",
+                    outcome=output.get("outcome") or checkpoint.OUTCOME_FAILED,
                     result=output,
                     execution_arn=arn,
                     flow_id=flow_id,
@@ -313,6 +313,23 @@ class FlowDriver:
             flow_id=flow_id,
             project_id=project_id,
         )
+
+
+def ended_execution_result(described: dict[str, Any], fallback: str) -> tuple[str, dict[str, Any]]:
+    """The sentence and result of an execution that ended, from DescribeExecution.
+
+    A succeeded flow's output is its result. A failed one has no output: its operator code
+    is the execution's `error`, and for the codes the tasks raise on purpose its `cause` is
+    the customer sentence (tasks/handlers/finish.py); anything else gets `fallback`.
+    """
+    if described["status"] == "SUCCEEDED":
+        output: dict[str, Any] = json.loads(described.get("output") or "{}")
+        return str(output.get("message") or fallback), output
+    error = str(described.get("error") or f"EXECUTION_{described['status']}")
+    cause = str(described.get("cause") or "")
+    result = {"outcome": checkpoint.OUTCOME_FAILED, "error": error, "cause": cause}
+    message = cause if error in FAILURE_CODES and cause else fallback
+    return message, result
 
 
 def check_answer(cp: Checkpoint, answer: dict[str, Any]) -> str | None:

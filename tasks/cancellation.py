@@ -33,10 +33,19 @@ def _scheduled(project: Project) -> bool:
 def cancel(api: PF360Api, flow: FlowInput, *, confirm: bool, attempt: int = 0) -> dict[str, Any]:
     """Cancel the project's appointment once; test mode cancels nothing and says so."""
     project = _project(api, flow)
-    when = f"{project.scheduled_date} {project.window or ''}".strip()
+    when = " ".join(part for part in (project.scheduled_date, project.window) if part)
     if not _scheduled(project):
         if attempt > 0:
-            return _cancelled(when or "the appointment", verified_after_ambiguity=True)
+            # A retry cannot tell our own earlier (ambiguous) cancel from a project that was
+            # never scheduled (the first dashboard read may have been what failed), so it
+            # says only what is true either way.
+            return {
+                "outcome": OUTCOME_CANCELLED,
+                "test_mode": False,
+                "verified_after_ambiguity": True,
+                "message": "This project has no scheduled appointment any more, so there is "
+                "nothing left to cancel.",
+            }
         return {
             "outcome": OUTCOME_NOTHING_TO_CANCEL,
             "test_mode": False,

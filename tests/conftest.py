@@ -34,7 +34,8 @@ def local_stack(sandbox: SandboxServer) -> Iterator[LocalStack]:
     """The embedded AWS (moto server, in-process Lambdas, template resources) for this worker.
 
     Retry waits run at 1/100 of their declared length; task timeouts are on the engine's
-    virtual clock (`local_stack.clock.advance(...)`).
+    virtual clock (`local_stack.clock.advance(...)`). Bookings and cancellations are on
+    (CONFIRM/CANCEL_SCHEDULE_FLAG=1) and every PF360 call times out after 1 s.
     """
     stack = LocalStack(
         with_sandbox=False,
@@ -42,6 +43,12 @@ def local_stack(sandbox: SandboxServer) -> Iterator[LocalStack]:
             "CustomerSchedulerBaseApiUrl": sandbox.base_url,
             "UseRealApi": "true",
             "TenantTimezones": "acme-corp=America/New_York,sunrise-homes=Pacific/Auckland",
+            # Bookings and cancellations on (the template's default is test mode; the
+            # test-mode tests switch one function back), and a PF360 timeout short enough
+            # that an injected 1.5 s delay is a timeout.
+            "ConfirmScheduleFlag": "1",
+            "CancelScheduleFlag": "1",
+            "ApiTimeoutSeconds": "1",
         },
         retry_wait_scale=0.01,
         ttl_sweep_seconds=0,

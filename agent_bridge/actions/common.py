@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import pytz
 from aws_lambda_powertools.event_handler import BedrockAgentResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from agent_bridge.actions import errors
@@ -23,8 +24,9 @@ PROJECT_ID_DOC = "The project's id (project_id) as listed by list_projects."
 DATE_DOC = "A date offered by get_available_dates, as YYYY-MM-DD."
 TIME_DOC = "A time offered by get_time_slots, as HH:MM (24-hour)."
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+# ASCII digits only: `\d` would also take full-width digits as the right format.
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$", re.ASCII)
 
 
 def context(app: BedrockAgentResolver) -> ActionContext:
@@ -42,9 +44,9 @@ def pf360_call(call: Any, *args: Any) -> Any:
     try:
         return call(*args)
     except PF360Error as error:
-        status = 503 if error.transient else (error.status or 502)
-        if status >= 500 and not error.transient:
-            status = 502
+        # By the error's kind, not PF360's raw status: a 200 reply with an error body or a
+        # bad 2xx/3xx reply must still answer as a failure.
+        status = 503 if error.transient else errors.status_for_code(error.code)
         count("PF360ReadFailed", code=error.code)
         logger.warning("PF360 read failed", extra={"code": error.code, "endpoint": error.endpoint})
         raise errors.ActionError(status, error.user_message, error.code) from None
@@ -92,6 +94,16 @@ def install_error_handlers(app: BedrockAgentResolver) -> None:
             status_code=error.status,
             content_type=content_types.APPLICATION_JSON,
             body={"error": error.message},
+        )
+
+    @app.not_found
+    def unknown_action(error: NotFoundError) -> Response[Any]:
+        # Without this, the catch-all below would answer an unknown apiPath with a 500.
+        logger.info("refused", extra={"status": 404, "reason": "UNKNOWN_ACTION"})
+        return Response(
+            status_code=404,
+            content_type=content_types.APPLICATION_JSON,
+            body={"error": "That action isn't available here; please try another request."},
         )
 
     @app.exception_handler(RequestValidationError)

@@ -62,8 +62,13 @@ _STATUS_BY_CODE = {
 }
 
 
+def status_for_code(code: str | None) -> int:
+    """The status an operator code answers with (always 4xx/5xx; unknown codes are 502)."""
+    return _STATUS_BY_CODE.get(code or "", 502)
+
+
 def status_for_outcome(outcome: str | None, error: str | None) -> int:
     """The status of a flow that ended: failures by their code, other endings 200."""
     if outcome != checkpoint.OUTCOME_FAILED:
         return 200
-    return _STATUS_BY_CODE.get(error or "", 502)
+    return status_for_code(error)

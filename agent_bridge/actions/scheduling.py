@@ -28,6 +28,7 @@ from agent_bridge.actions.common import (
     project_of,
 )
 from agent_bridge.actions.context import ActionContext, count, logger, metrics
+from agent_bridge.actions.tenancy import check_customer
 from agent_bridge.flow_driver import (
     STATUS_DONE,
     STATUS_INVALID,
@@ -203,6 +204,7 @@ def get_business_hours(
     session_id: SessionId = None, customer_id: CustomerId = None
 ) -> dict[str, Any]:
     ctx = context(app)
+    check_customer(ctx, customer_id)
     hours = pf360_call(ctx.pf360.get_business_hours)
     days = hours.working_days
     message = "We work " + (", ".join(days) if days else "no days at the moment") + "."

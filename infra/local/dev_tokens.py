@@ -8,7 +8,9 @@ customer tokens come from the customer's identity provider (RS256 through JWKS).
 
 from __future__ import annotations
 
+import argparse
 import os
+import sys
 import time
 
 import jwt
@@ -70,3 +72,22 @@ def mint_service_token(
         "exp": issued + ttl_seconds,
     }
     return jwt.encode(claims, secret or dev_secret(), algorithm=ALGORITHM)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`make token CUSTOMER=CUST001 CLIENT=acme-corp`: print a customer token (no 'Bearer ')."""
+    parser = argparse.ArgumentParser(description="Print a dev JWT for a sandbox customer.")
+    parser.add_argument("--customer", required=True, help="customer id, e.g. CUST001")
+    parser.add_argument("--client", required=True, help="client id, e.g. acme-corp")
+    parser.add_argument("--client-name", default=None)
+    parser.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds")
+    args = parser.parse_args(argv)
+    if not args.customer.strip() or not args.client.strip() or args.ttl <= 0:
+        print("CUSTOMER and CLIENT must be set and the TTL positive.", file=sys.stderr)
+        return 2
+    print(mint_customer_token(args.customer, args.client, args.client_name, ttl_seconds=args.ttl))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
