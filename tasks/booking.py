@@ -272,7 +272,8 @@ def describe_offer(step: str, state: dict[str, Any]) -> tuple[dict[str, Any], st
     times = list(state.get("times", []))
     day = state.get("date")
     return (
-        {"date": day, "times": times},
+        # The dates stay in the offer so that a different date can be checked before moving.
+        {"date": day, "times": times, "dates": list(state.get("dates", []))},
         prefix
         + f"Free times on {day}: "
         + ", ".join(times)

@@ -73,6 +73,17 @@ def same_flow(view: FlowView, project_id: str) -> bool:
     return view.project_id == project_id and view.status in (STATUS_WAITING, STATUS_WORKING)
 
 
+def refuse_unoffered_date(current: FlowView, day: str) -> None:
+    """At the time step, a date outside the offer is refused without leaving that step."""
+    dates = current.offer.get("dates") or []
+    if dates and day not in dates:
+        raise errors.ActionError(
+            400,
+            f"{day} is not available; please pick one of: {', '.join(dates)}.",
+            "CHOICE_NOT_OFFERED",
+        )
+
+
 def dates_turn(ctx: ActionContext, project: Project) -> FlowView:
     current = ctx.driver.current(ctx.session.session_id)
     if same_flow(current, project.project_id):
@@ -91,6 +102,7 @@ def slots_turn(ctx: ActionContext, project: Project, day: str) -> FlowView:
         if current.step != checkpoint.STEP_AWAIT_DATE:
             return current
     if current.step == checkpoint.STEP_AWAIT_SLOT and current.offer.get("date") != day:
+        refuse_unoffered_date(current, day)
         current = ctx.driver.resume(session_id, {"another_date": True})
         if current.step != checkpoint.STEP_AWAIT_DATE:
             return current
@@ -119,6 +131,7 @@ def confirm_turn(ctx: ActionContext, project: Project, day: str, time: str) -> F
             errors.NO_FLOW,
         )
     if current.step == checkpoint.STEP_AWAIT_SLOT and current.offer.get("date") != day:
+        refuse_unoffered_date(current, day)
         current = ctx.driver.resume(session_id, {"another_date": True})
     if current.step == checkpoint.STEP_AWAIT_DATE:
         current = ctx.driver.resume(session_id, {"date": day})

@@ -77,6 +77,7 @@ def test_happy_path_books_once_with_the_checkpoint_at_every_turn(flows: Flows) -
     assert slots.offer == {
         "date": day,
         "times": ["08:00", "09:00", "10:00", "11:00", "13:00", "14:00", "15:00", "16:00"],
+        "dates": first.offer["dates"],
     }
     assert slots.seq > first.seq
 

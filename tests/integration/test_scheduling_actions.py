@@ -393,6 +393,22 @@ def test_bad_dates_are_400_with_a_sentence_and_change_nothing(actions: Actions) 
     assert before.flow is not None and before.flow["step"] == "await_date"
 
 
+def test_a_date_not_offered_at_the_time_step_is_refused_without_leaving_it(
+    actions: Actions,
+) -> None:
+    session = actions.session()
+    dates, slots = to_slots(actions, session)
+    sunday = next_weekday(acme_today(), 6).isoformat()
+    before = snapshot(actions, session)
+    for path in ("/get_time_slots", "/confirm_appointment"):
+        extra = {"time": "10:00"} if path == "/confirm_appointment" else {}
+        answer = actions.call(path, session, project_id=PROJECT, date=sunday, **extra)
+        refused(answer, 400, f"{sunday} is not available")
+        assert all(day in answer.error for day in dates.body["available_dates"])
+    assert_unchanged(actions, session, before)
+    assert before.flow is not None and before.flow["step"] == "await_slot"
+
+
 def test_bad_times_are_400_with_a_sentence_and_change_nothing(actions: Actions) -> None:
     session = actions.session()
     _, slots = to_slots(actions, session)

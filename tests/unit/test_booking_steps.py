@@ -400,9 +400,10 @@ def test_describe_offer_puts_the_notice_first() -> None:
         "There are no free times on 2026-03-03. Which date works for you? Available: 2026-03-04."
     )
     offer, message = booking.describe_offer(
-        "await_slot", {"date": "2026-03-04", "times": ["08:00"], "notice": None}
+        "await_slot",
+        {"date": "2026-03-04", "times": ["08:00"], "dates": ["2026-03-04"], "notice": None},
     )
-    assert offer == {"date": "2026-03-04", "times": ["08:00"]}
+    assert offer == {"date": "2026-03-04", "times": ["08:00"], "dates": ["2026-03-04"]}
     assert message == "Free times on 2026-03-04: 08:00. Which time works, or another date?"
 
 
