@@ -1,114 +1,104 @@
-"""`make demo`: start the local stack and book an appointment through the PF360 client.
+"""`make demo`: a whole conversation through the chat API on the embedded local stack.
 
-Scripted for now (list projects -> dates -> slots -> book), printed readably; it exits 0
-only when the sandbox's ledger holds the booking it made.
+Starts AWS (moto + in-process Lambdas), the PF360 sandbox and the chat API (waitress), signs
+in as a sandbox customer and talks over HTTP, like the web page does: list projects ->
+schedule one -> pick a date -> pick a time -> confirm -> booked -> add a note -> show the
+notes -> cancel another project. It exits 0 only when the sandbox ledger holds the booking
+and the cancellation.
 """
 
 from __future__ import annotations
 
-import json
 import sys
-import time
-from datetime import datetime
+import textwrap
+from typing import Any
 
-import pytz
+import requests
 
-from infra.local.dev_tokens import mint_customer_token
+from agent_bridge.chat.server import ChatServer, local_app, mint_for
 from infra.local.pf360_sandbox import SandboxControl
 from infra.local.stack import LocalStack
-from tasks.config import load_settings
-from tasks.pf360 import PF360Client
 
 CUSTOMER_ID = "CUST001"
-CLIENT_ID = "acme-corp"
+WIDTH = 96
 
 
-def say(who: str, text: str) -> None:
-    print(f"{who:>10} | {text}", flush=True)
+def show(who: str, text: str) -> None:
+    lines = textwrap.wrap(text, WIDTH, replace_whitespace=False) or [""]
+    for index, line in enumerate("\n".join(lines).splitlines()):
+        print(f"{who if index == 0 else '':>10} | {line}", flush=True)
 
 
-def run_self_check(stack: LocalStack) -> None:
-    """Prove the AWS side: a state machine from the template runs our Lambda."""
-    assert stack.deployed is not None
-    sfn = stack.client("stepfunctions")
-    arn = stack.deployed.state_machines["SelfCheckStateMachine"]
-    execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"echo": "demo"}))
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        status = sfn.describe_execution(executionArn=execution["executionArn"])
-        if status["status"] != "RUNNING":
-            break
-        time.sleep(0.1)
-    if status["status"] != "SUCCEEDED":
-        raise SystemExit(f"self-check execution ended {status['status']}: {status.get('error')}")
-    report = json.loads(status["output"])
-    say("stack", f"self-check state machine SUCCEEDED in environment {report['environment']!r}")
+class Conversation:
+    """One customer talking to the chat API over HTTP."""
+
+    def __init__(self, base_url: str, token: str) -> None:
+        self.url = f"{base_url}/api/chat/simple"
+        self.headers = {"Authorization": f"Bearer {token}"}
+        self.session_id: str | None = None
+        self.choices: list[str] = []
+
+    def say(self, message: str) -> str:
+        show("customer", message)
+        body: dict[str, Any] = {"message": message}
+        if self.session_id:
+            body["session_id"] = self.session_id
+        response = requests.post(self.url, json=body, headers=self.headers, timeout=60)
+        answer = response.json()
+        if response.status_code != 200:
+            show("assistant", f"[{response.status_code}] {answer.get('error')}")
+            raise SystemExit(f"the chat API refused a demo message: {answer}")
+        self.session_id = answer["session_id"]
+        self.choices = answer.get("choices") or []
+        show("assistant", answer["response"])
+        return str(answer["response"])
 
 
 def main() -> int:
-    print("Starting the embedded local stack (moto + in-process Lambdas + PF360 sandbox)...")
-    stack = LocalStack(port=0, sandbox_port=0).start()
+    print("Starting the embedded local stack (AWS + in-process Lambdas + PF360 sandbox)...")
+    stack = LocalStack(
+        parameter_overrides={"ConfirmScheduleFlag": "1", "CancelScheduleFlag": "1"},
+        ttl_sweep_seconds=0,
+    ).start()
+    server = ChatServer(local_app(stack)).start()
     try:
         assert stack.sandbox is not None
-        say("stack", f"AWS endpoint {stack.endpoint_url}, PF360 sandbox {stack.sandbox.base_url}")
-        run_self_check(stack)
-
-        settings = load_settings({"CUSTOMER_SCHEDULER_BASE_API_URL": stack.sandbox.base_url})
-        token = mint_customer_token(CUSTOMER_ID, CLIENT_ID)
-        client = PF360Client(
-            stack.sandbox.base_url,
-            CLIENT_ID,
-            token,
-            timeout=settings.api_timeout,
-            client_name=CLIENT_ID,
-            environment=settings.environment,
-        )
-        say("customer", f"signed in as {CUSTOMER_ID} of {CLIENT_ID}; show me my projects")
-        projects = client.list_projects(CUSTOMER_ID)
-        for project in projects:
-            when = f", scheduled {project.scheduled_date}" if project.scheduled_date else ""
-            say(
-                "pf360",
-                f"{project.project_number}. {project.project_type} {project.category} "
-                f"({project.order_number}) - {project.status}{when}",
-            )
-        target = next(p for p in projects if p.status == "Unscheduled")
-        say("customer", f"schedule project {target.project_number} ({target.order_number})")
-
-        today = datetime.now(pytz.timezone(settings.timezone_for(CLIENT_ID))).date()
-        offer = client.get_available_dates(target.project_id, today)
-        say("pf360", f"available dates: {', '.join(offer.dates[:5])} ...")
-        day = offer.dates[0]
-        say("customer", f"{day} please")
-        slots = client.get_time_slots(target.project_id, day, offer.request_id)
-        say("pf360", f"free times on {day}: {', '.join(slots)}")
-        time_slot = slots[0]
-        say("customer", f"{time_slot} works")
-        result = client.schedule(target.project_id, day, time_slot, offer.request_id)
-        say("pf360", result.message)
+        show("stack", f"chat API {server.base_url}, AWS {stack.endpoint_url}")
+        show("stack", f"PF360 sandbox {stack.sandbox.base_url}; signed in as {CUSTOMER_ID}")
+        print()
+        chat = Conversation(server.base_url, mint_for(CUSTOMER_ID))
+        chat.say("Hi, show me my projects")
+        chat.say("I'd like to schedule project 1")
+        if not chat.choices:
+            raise SystemExit("no dates were offered")
+        chat.say(chat.choices[0])
+        times = [c for c in chat.choices if ":" in c]
+        if not times:
+            raise SystemExit("no times were offered")
+        chat.say(times[0])
+        chat.say("yes")
+        chat.say("Add a note to project 1: The gate code is 4321, please ring twice.")
+        chat.say("Show the notes for project 1")
+        chat.say("Cancel project 2")
+        chat.say("yes")
+        print()
 
         ledger = SandboxControl(stack.sandbox.base_url).bookings()
-        booked = [
-            b
-            for b in ledger
-            if b["action"] == "book"
-            and b["project_id"] == target.project_id
-            and b["date"] == day
-            and b["time"] == time_slot
-        ]
-        if len(booked) != 1:
-            say("demo", f"FAILED: the sandbox ledger holds {len(booked)} matching bookings")
+        booked = [b for b in ledger if b["action"] == "book" and b["project_id"] == "12345"]
+        cancelled = [b for b in ledger if b["action"] == "cancel" and b["project_id"] == "12346"]
+        for entry in ledger:
+            show(
+                "ledger",
+                f"#{entry['seq']} {entry['action']} project {entry['project_id']} "
+                f"{entry.get('date') or ''} {entry.get('time') or ''}".rstrip(),
+            )
+        if len(booked) != 1 or len(cancelled) != 1:
+            show("demo", f"FAILED: {len(booked)} bookings and {len(cancelled)} cancellations")
             return 1
-        entry = booked[0]
-        say(
-            "ledger",
-            f"#{entry['seq']} book {entry['project_id']} on {entry['date']} at {entry['time']} "
-            f"(created_at {entry['created_at']} IST)",
-        )
-        print(f"{target.project_url}")
-        say("demo", "OK: the booking is in the PF360 sandbox ledger")
+        show("demo", "OK: the sandbox ledger holds the booking and the cancellation")
         return 0
     finally:
+        server.stop()
         stack.stop()
 
 

@@ -397,7 +397,7 @@ def test_a_date_not_offered_at_the_time_step_is_refused_without_leaving_it(
     actions: Actions,
 ) -> None:
     session = actions.session()
-    dates, slots = to_slots(actions, session)
+    dates, _ = to_slots(actions, session)
     sunday = next_weekday(acme_today(), 6).isoformat()
     before = snapshot(actions, session)
     for path in ("/get_time_slots", "/confirm_appointment"):
