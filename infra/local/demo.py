@@ -9,6 +9,7 @@ and the cancellation.
 
 from __future__ import annotations
 
+import os
 import sys
 import textwrap
 from typing import Any
@@ -55,6 +56,9 @@ class Conversation:
 
 
 def main() -> int:
+    # The conversation is the show: keep Lambda logs to warnings and metrics off.
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     print("Starting the embedded local stack (AWS + in-process Lambdas + PF360 sandbox)...")
     stack = LocalStack(
         parameter_overrides={"ConfirmScheduleFlag": "1", "CancelScheduleFlag": "1"},

@@ -19,12 +19,12 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from agent_bridge.chat import action_invoker
 from agent_bridge.chat.action_invoker import (
     INTERNAL_ERROR,
     ActionResult,
     LambdaActionInvoker,
     bedrock_event,
+    current_user_message,
     user_message,
 )
 from agent_bridge.chat.local_agent import (
@@ -116,7 +116,7 @@ class FakeActions:
         assert not any(v.startswith("eyJ") for v in parameters.values()), parameters
         with self.lock:
             self.calls.append(
-                Call(group, path, dict(parameters), session_id, action_invoker._user_message.get())
+                Call(group, path, dict(parameters), session_id, current_user_message())
             )
         handler = getattr(self, path.strip("/"))
         expected_group = {

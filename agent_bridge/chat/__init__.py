@@ -1,0 +1,1 @@
+"""The chat side: the chat API, its agent runtimes and the local stand-in agent."""
