@@ -11,6 +11,7 @@ flows table: they are read here only to be handed to SendTaskSuccess/SendTaskFai
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 import uuid
@@ -22,9 +23,12 @@ from botocore.exceptions import ClientError
 
 from tasks import checkpoint
 from tasks.checkpoint import Checkpoint
+from tasks.execution_index import ExecutionIndex
 from tasks.flow_errors import FAILURE_CODES
 from tasks.flow_input import FlowInput, Tenant
 from tasks.session_record import SessionRecord
+
+log = logging.getLogger(__name__)
 
 STALE_TOKEN_ERRORS = frozenset({"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"})
 NO_FLOW_MESSAGE = "There is no booking in progress; ask to schedule a project to start one."
@@ -114,6 +118,7 @@ class FlowDriver:
         poll_interval: float = 0.05,
         deadline_seconds: float = 10.0,
         stall_check_seconds: float = 1.0,
+        executions_index: ExecutionIndex | None = None,
     ) -> None:
         self.table = flows_table
         self.booking_arn = booking_state_machine_arn
@@ -122,6 +127,7 @@ class FlowDriver:
         self.poll_interval = poll_interval
         self.deadline_seconds = deadline_seconds
         self.stall_check_seconds = stall_check_seconds
+        self.index = executions_index
 
     # ------------------------------------------------------------------ reading
 
@@ -200,6 +206,7 @@ class FlowDriver:
             stateMachineArn=self.booking_arn, name=name, input=json.dumps(flow.to_dict())
         )
         checkpoint.set_execution(self.table, session.session_id, flow_id, started["executionArn"])
+        self._index("booking", started["executionArn"], session, project_id)
         return self.wait_for_change(session.session_id, seq)
 
     def resume(self, session_id: str, answer: dict[str, Any]) -> FlowView:
@@ -230,6 +237,21 @@ class FlowDriver:
                 raise
             return self._stale(cp)
         return self.wait_for_change(session_id, cp.seq)
+
+    def _index(self, kind: str, arn: str, session: SessionRecord, project_id: str) -> None:
+        """Business-key lookup for operators (a failure here must not fail the customer)."""
+        if self.index is None:
+            return
+        try:
+            self.index.record(
+                kind=kind,
+                execution_arn=arn,
+                client_id=session.client_id,
+                customer_id=session.customer_id,
+                project_id=project_id,
+            )
+        except ClientError:
+            log.exception("could not index execution %s", arn.rsplit(":", 1)[-1])
 
     def _repeat_of_earlier_answer(self, cp: Checkpoint, answer: dict[str, Any]) -> FlowView | None:
         """Agents call twice: the same date or time again returns where the flow now is."""
@@ -290,6 +312,7 @@ class FlowDriver:
             stateMachineArn=self.cancellation_arn, name=name, input=json.dumps(flow.to_dict())
         )
         arn = started["executionArn"]
+        self._index("cancellation", arn, session, project_id)
         end = time.monotonic() + self.deadline_seconds
         while time.monotonic() < end:
             described = self.sfn.describe_execution(executionArn=arn)

@@ -49,6 +49,8 @@ class Settings:
     flows_table: str = "scheduler-flows-dev"
     notes_table: str = "scheduler-notes-dev"
     idempotency_table: str = "scheduler-idempotency-dev"
+    executions_table: str = "scheduler-executions-dev"
+    ops_audit_table: str = "scheduler-ops-audit-dev"
     service_tokens_secret: str = "pf360/service-tokens/dev"
     booking_state_machine_arn: str = ""
     cancellation_state_machine_arn: str = ""
@@ -117,6 +119,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         flows_table=_name(env, "FLOWS_TABLE", f"scheduler-flows-{environment}"),
         notes_table=_name(env, "NOTES_TABLE", f"scheduler-notes-{environment}"),
         idempotency_table=_name(env, "IDEMPOTENCY_TABLE", f"scheduler-idempotency-{environment}"),
+        executions_table=_name(env, "EXECUTIONS_TABLE", f"scheduler-executions-{environment}"),
+        ops_audit_table=_name(env, "OPS_AUDIT_TABLE", f"scheduler-ops-audit-{environment}"),
         service_tokens_secret=_secret_id(
             env, "SERVICE_TOKENS_SECRET", f"pf360/service-tokens/{environment}"
         ),

@@ -19,6 +19,7 @@ from agent_bridge.actions import errors
 from agent_bridge.flow_driver import FlowDriver
 from agent_bridge.sessions import SessionStore, session_id_from_event
 from tasks.config import Settings, current_settings
+from tasks.execution_index import ExecutionIndex
 from tasks.pf360 import PF360Api, make_client
 from tasks.session_record import SessionRecord
 
@@ -61,6 +62,7 @@ class ActionContext:
             booking_state_machine_arn=self.settings.booking_state_machine_arn,
             cancellation_state_machine_arn=self.settings.cancellation_state_machine_arn,
             sfn=boto3.client("stepfunctions", region_name=self.settings.aws_region),
+            executions_index=ExecutionIndex(dynamodb.Table(self.settings.executions_table)),
         )
 
     @property

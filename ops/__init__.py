@@ -1,0 +1,1 @@
+"""Operations: inspect executions, group failures, replay failed bookings (schedctl and /ops)."""

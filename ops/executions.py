@@ -1,0 +1,155 @@
+"""Executions as operators see them: who, which project, status, outcome, error."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ops.context import OpsContext
+
+
+@dataclass(frozen=True)
+class ExecutionRow:
+    name: str
+    arn: str
+    kind: str  # booking | replay | cancellation
+    status: str  # RUNNING | SUCCEEDED | FAILED | TIMED_OUT | ABORTED
+    started: str
+    stopped: str | None
+    client_id: str
+    customer_id: str
+    project_id: str
+    outcome: str | None
+    error: str | None
+    cause: str | None
+    replay_of: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[ExecutionRow]
+    next_token: str | None
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return str(value)
+
+
+def describe(ctx: OpsContext, arn: str) -> ExecutionRow:
+    described = ctx.sfn.describe_execution(executionArn=arn)
+    flow = json.loads(described.get("input") or "{}")
+    output = json.loads(described.get("output") or "null") or {}
+    replay = flow.get("replay") if isinstance(flow.get("replay"), dict) else None
+    machine = described.get("stateMachineArn", "")
+    kind = "cancellation" if machine == ctx.machines.get("cancellation") else "booking"
+    if kind == "booking" and replay:
+        kind = "replay"
+    outcome = output.get("outcome") if isinstance(output, dict) else None
+    if described["status"] == "FAILED":
+        outcome = "failed"
+    return ExecutionRow(
+        name=described.get("name") or arn.rsplit(":", 1)[-1],
+        arn=arn,
+        kind=kind,
+        status=described["status"],
+        started=_iso(described.get("startDate")) or "",
+        stopped=_iso(described.get("stopDate")),
+        client_id=str((flow.get("tenant") or {}).get("client_id", "")),
+        customer_id=str(flow.get("customer_id", "")),
+        project_id=str(flow.get("project_id", "")),
+        outcome=outcome,
+        error=described.get("error"),
+        cause=described.get("cause"),
+        replay_of=(replay or {}).get("source") or None,
+    )
+
+
+def _encode(token: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(token).encode()).decode()
+
+
+def _decode(token: str | None) -> dict[str, Any]:
+    if not token:
+        return {}
+    try:
+        decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(token.encode()))
+    except ValueError:
+        raise ValueError("That page token is not one this tool gave out.") from None
+    return decoded
+
+
+def list_executions(
+    ctx: OpsContext,
+    *,
+    kind: str = "booking",
+    status: str | None = None,
+    client_id: str | None = None,
+    customer_id: str | None = None,
+    project_id: str | None = None,
+    since: datetime | None = None,
+    limit: int = 25,
+    page_token: str | None = None,
+) -> Page:
+    """Executions newest first. With a client (and customer, project) the business-key
+    index answers; otherwise ListExecutions on the state machine (native status filter)."""
+    token = _decode(page_token)
+    if client_id:
+        entries = ctx.index.find(
+            client_id=client_id,
+            customer_id=customer_id,
+            project_id=project_id,
+            since=since.timestamp() if since else None,
+            limit=1000,
+        )
+        offset = int(token.get("offset", 0))
+        rows: list[ExecutionRow] = []
+        position = offset
+        for position, entry in enumerate(entries[offset:], start=offset):  # noqa: B007
+            row = describe(ctx, entry.execution_arn)
+            if _kind_matches(kind, row) and (not status or row.status == status):
+                rows.append(row)
+            if len(rows) >= limit:
+                break
+        more = position + 1 < len(entries) and len(rows) >= limit
+        return Page(rows, _encode({"offset": position + 1}) if more else None)
+
+    machine = ctx.machines["cancellation" if kind == "cancellation" else "booking"]
+    request: dict[str, Any] = {"stateMachineArn": machine, "maxResults": min(limit, 100)}
+    if status:
+        request["statusFilter"] = status
+    if token.get("sfn"):
+        request["nextToken"] = token["sfn"]
+    listed = ctx.sfn.list_executions(**request)
+    rows = []
+    summaries = sorted(listed["executions"], key=lambda e: e.get("startDate"), reverse=True)
+    for summary in summaries:
+        started = summary.get("startDate")
+        if since and isinstance(started, datetime) and started < since:
+            continue
+        row = describe(ctx, summary["executionArn"])
+        if (
+            _kind_matches(kind, row)
+            and (not customer_id or row.customer_id == customer_id)
+            and (not project_id or row.project_id == project_id)
+        ):
+            rows.append(row)
+    next_sfn = listed.get("nextToken")
+    return Page(rows, _encode({"sfn": next_sfn}) if next_sfn else None)
+
+
+def _kind_matches(kind: str, row: ExecutionRow) -> bool:
+    if kind == "all":
+        return True
+    if kind == "booking":
+        return row.kind in ("booking", "replay")
+    return row.kind == kind
