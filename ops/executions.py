@@ -82,9 +82,11 @@ def _decode(token: str | None) -> dict[str, Any]:
     if not token:
         return {}
     try:
-        decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(token.encode()))
+        decoded: Any = json.loads(base64.urlsafe_b64decode(token.encode()))
     except ValueError:
-        raise ValueError("That page token is not one this tool gave out.") from None
+        decoded = None
+    if not isinstance(decoded, dict):  # valid base64 JSON of another shape is not ours either
+        raise ValueError("That page token is not one this tool gave out.")
     return decoded
 
 
@@ -123,28 +125,55 @@ def list_executions(
         more = position + 1 < len(entries) and len(rows) >= limit
         return Page(rows, _encode({"offset": position + 1}) if more else None)
 
-    machine = ctx.machines["cancellation" if kind == "cancellation" else "booking"]
-    request: dict[str, Any] = {"stateMachineArn": machine, "maxResults": min(limit, 100)}
-    if status:
-        request["statusFilter"] = status
-    if token.get("sfn"):
-        request["nextToken"] = token["sfn"]
-    listed = ctx.sfn.list_executions(**request)
-    rows = []
-    summaries = sorted(listed["executions"], key=lambda e: e.get("startDate"), reverse=True)
-    for summary in summaries:
-        started = summary.get("startDate")
-        if since and isinstance(started, datetime) and started < since:
-            continue
-        row = describe(ctx, summary["executionArn"])
-        if (
-            _kind_matches(kind, row)
-            and (not customer_id or row.customer_id == customer_id)
-            and (not project_id or row.project_id == project_id)
-        ):
-            rows.append(row)
-    next_sfn = listed.get("nextToken")
-    return Page(rows, _encode({"sfn": next_sfn}) if next_sfn else None)
+    return _listed_page(ctx, kind, status, customer_id, project_id, since, limit, token)
+
+
+def _listed_page(
+    ctx: OpsContext,
+    kind: str,
+    status: str | None,
+    customer_id: str | None,
+    project_id: str | None,
+    since: datetime | None,
+    limit: int,
+    token: dict[str, Any],
+) -> Page:
+    """ListExecutions, machine by machine (booking, then cancellation for `all`), newest
+    first. Pages are filled up to `limit` (filters drop rows), asking only for what is still
+    missing so no listed row is skipped; listing stops at the first execution older than
+    `since`, because ListExecutions returns the newest first."""
+    kinds = {"all": ["booking", "cancellation"], "cancellation": ["cancellation"]}
+    machines = [ctx.machines[name] for name in kinds.get(kind, ["booking"])]
+    position = int(token.get("machine", 0))
+    next_sfn: str | None = token.get("sfn")
+    rows: list[ExecutionRow] = []
+    while len(rows) < limit and position < len(machines):
+        request: dict[str, Any] = {
+            "stateMachineArn": machines[position],
+            "maxResults": min(limit - len(rows), 100),
+        }
+        if status:
+            request["statusFilter"] = status
+        if next_sfn:
+            request["nextToken"] = next_sfn
+        listed = ctx.sfn.list_executions(**request)
+        next_sfn = listed.get("nextToken")
+        for summary in listed["executions"]:
+            started = summary.get("startDate")
+            if since and isinstance(started, datetime) and started < since:
+                next_sfn = None  # everything after this one is older still
+                break
+            row = describe(ctx, summary["executionArn"])
+            if (
+                _kind_matches(kind, row)
+                and (not customer_id or row.customer_id == customer_id)
+                and (not project_id or row.project_id == project_id)
+            ):
+                rows.append(row)
+        if not next_sfn:
+            position += 1
+    more = position < len(machines)
+    return Page(rows, _encode({"machine": position, "sfn": next_sfn}) if more else None)
 
 
 def _kind_matches(kind: str, row: ExecutionRow) -> bool:

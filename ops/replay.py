@@ -18,6 +18,7 @@ from typing import Any
 from agent_bridge.flow_driver import execution_name
 from ops.context import OpsContext
 from ops.executions import ExecutionRow, describe
+from ops.failures import failed_bookings
 from ops.timeline import build_timeline, recorded_choice
 
 
@@ -84,6 +85,8 @@ def plan_replay(ctx: OpsContext, name_or_arn: str) -> ReplayPlan:
         return ReplayPlan(source, False, "the execution is still running")
     if source.status == "SUCCEEDED" and source.outcome == "booked":
         return ReplayPlan(source, False, "the booking already succeeded")
+    if source.error == "SLOT_GONE":  # a replay already found the slot taken
+        return ReplayPlan(source, False, "the chosen slot is gone; the customer must choose again")
     choice = _choice(ctx, source)
     if choice is None:
         return ReplayPlan(
@@ -101,7 +104,47 @@ def plan_replay(ctx: OpsContext, name_or_arn: str) -> ReplayPlan:
             return ReplayPlan(source, False, f"a replay is already running: {previous.name}")
         if previous.status == "SUCCEEDED" and previous.outcome == "booked":
             return ReplayPlan(source, False, f"already replayed successfully: {previous.name}")
+    later = _booked_later(ctx, source)
+    if later is not None:
+        return ReplayPlan(source, False, f"the project was booked again later: {later}")
     return ReplayPlan(source, True, "ok", choice[0], choice[1])
+
+
+def _booked_later(ctx: OpsContext, source: ExecutionRow) -> str | None:
+    """A newer booking of the same project that booked: replaying the older choice would
+    move the customer's newer appointment, so the replay is refused."""
+    entries = ctx.index.find(
+        client_id=source.client_id,
+        customer_id=source.customer_id,
+        project_id=source.project_id,
+        limit=1000,
+    )
+    for entry in entries:  # newest first
+        if entry.execution_arn == source.arn:
+            return None
+        if entry.kind == "cancellation" or entry.replay_of == source.arn:
+            continue
+        row = describe(ctx, entry.execution_arn)
+        if row.started >= source.started and row.status == "SUCCEEDED" and row.outcome == "booked":
+            return row.name
+    return None
+
+
+def plan_failed_replays(ctx: OpsContext, since: datetime | None) -> list[ReplayPlan]:
+    """A plan for every failed booking since `since`, newest first. Only the newest failed
+    booking of a project may be replayed in one batch: replaying two would book the project
+    twice (the second moving the first)."""
+    plans: list[ReplayPlan] = []
+    newest: dict[tuple[str, str, str], str] = {}
+    for row in failed_bookings(ctx, since=since):
+        key = (row.client_id, row.customer_id, row.project_id)
+        if key in newest:
+            reason = f"only the newest failed booking of a project is replayed: {newest[key]}"
+            plans.append(ReplayPlan(row, False, reason))
+            continue
+        newest[key] = row.name
+        plans.append(plan_replay(ctx, row.arn))
+    return plans
 
 
 def _choice(ctx: OpsContext, source: ExecutionRow) -> tuple[str, str] | None:

@@ -2,15 +2,15 @@
 
 `python -m agent_bridge.chat.server` (`make run`) starts the embedded local stack (AWS,
 in-process Lambdas, PF360 sandbox), the local agent driving the deployed action-group
-Lambdas, and the chat page, in the foreground. `ChatServer` does the same in a thread for
-the demo and the tests.
+Lambdas, the chat page and the operations console (`/ops`), in the foreground.
+`ChatServer` does the same in a thread for the demo and the tests.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import signal
+import secrets
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +26,9 @@ from agent_bridge.chat.local_agent import LocalAgent
 from agent_bridge.chat.runtime import AgentRuntime
 from agent_bridge.sessions import SessionStore
 from infra.local.dev_tokens import mint_customer_token
-from infra.local.stack import LocalStack
+from infra.local.stack import LocalStack, run_in_foreground
+from ops.context import OpsContext
+from ops.web import ops_console
 
 ACTION_FUNCTIONS = {
     "scheduling-actions": "SchedulingActionsFunction",
@@ -55,8 +57,22 @@ def mint_for(customer_id: str) -> str:
     return mint_customer_token(customer_id, customer["client_id"], customer["client_name"])
 
 
-def local_app(stack: LocalStack, runtime: AgentRuntime | None = None) -> Flask:
-    """The chat API wired to the local stack: dev-secret auth, local agent, sign-in picker."""
+def local_ops_context(stack: LocalStack) -> OpsContext:
+    """The operator's view of the local stack: same boto3 calls as on AWS, other endpoint."""
+    assert stack.deployed is not None
+    return OpsContext(
+        environment=stack.deployed.parameters.get("Environment", "dev"),
+        region=stack.region,
+        endpoint_url=stack.endpoint_url,
+    )
+
+
+def local_app(
+    stack: LocalStack, runtime: AgentRuntime | None = None, *, ops_token: str | None = None
+) -> Flask:
+    """The chat API wired to the local stack: dev-secret auth, local agent, sign-in picker;
+    and the operations console under /ops, able to replay with `ops_token` (default: the
+    OPS_TOKEN variable; neither -> a read-only console)."""
     assert stack.deployed is not None
     deployed = stack.deployed
     sessions = SessionStore(
@@ -68,7 +84,7 @@ def local_app(stack: LocalStack, runtime: AgentRuntime | None = None) -> Flask:
             {group: deployed.functions[logical] for group, logical in ACTION_FUNCTIONS.items()},
         )
         runtime = LocalAgent(invoker)
-    return create_app(
+    app = create_app(
         validator=TokenValidator(AuthConfig.from_environ({"AUTH_MODE": "local"})),
         sessions=sessions,
         runtime=runtime,
@@ -76,6 +92,9 @@ def local_app(stack: LocalStack, runtime: AgentRuntime | None = None) -> Flask:
         local_sign_in=sandbox_customers,
         mint_local_token=mint_for,
     )
+    token = ops_token if ops_token is not None else os.environ.get("OPS_TOKEN")
+    app.register_blueprint(ops_console(lambda: local_ops_context(stack), token))
+    return app
 
 
 @dataclass
@@ -118,24 +137,21 @@ def main(argv: list[str] | None = None) -> int:
         sandbox_port=args.sandbox_port,
         parameter_overrides={"ConfirmScheduleFlag": "1", "CancelScheduleFlag": "1"},
     ).start()
-    server = ChatServer(local_app(stack), host=args.host, port=args.port).start()
+    ops_token = os.environ.get("OPS_TOKEN") or secrets.token_urlsafe(18)
+    server = ChatServer(
+        local_app(stack, ops_token=ops_token), host=args.host, port=args.port
+    ).start()
     print(f"Chat page        : {server.base_url}/")
     print(f"Chat API         : POST {server.base_url}/api/chat/simple")
+    token_note = "from OPS_TOKEN" if os.environ.get("OPS_TOKEN") else ops_token
+    print(f"Ops console      : {server.base_url}/ops/  (ops token for replays: {token_note})")
     print(f"AWS endpoint     : {stack.endpoint_url}")
     if stack.sandbox is not None:
         print(f"PF360 sandbox    : {stack.sandbox.base_url}")
     print("Sign in on the page as a sandbox customer (CUST001 Dana Whitfield is a good start),")
     print("or get a token with: make token CUSTOMER=CUST001 CLIENT=acme-corp")
     print("Ctrl-C stops everything.", flush=True)
-    stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    try:
-        stopped.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
-        stack.stop()
+    run_in_foreground(server.stop, stack.stop)
     return 0
 
 

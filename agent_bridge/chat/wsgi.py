@@ -5,6 +5,11 @@
 Needs AUTH_MODE=jwks with JWKS_URL, JWT_ISSUER and JWT_AUDIENCE; BEDROCK_AGENT_ID and
 BEDROCK_AGENT_ALIAS_ID (the template's SupervisorAgentId / SupervisorAgentAliasId outputs);
 and the table settings of tasks/config.py. A missing or bad value stops start-up naming it.
+
+With OPS_TOKEN set (at least 16 characters) the operations console is mounted under /ops:
+readable by whoever reaches it, replays only with that token. Serve it only where
+operators alone can reach it (an internal listener or a path rule), or leave OPS_TOKEN
+unset and use `schedctl`.
 """
 
 from __future__ import annotations
@@ -20,9 +25,12 @@ from agent_bridge.chat.app import create_app
 from agent_bridge.chat.auth import AuthConfig, TokenValidator
 from agent_bridge.chat.bedrock_runtime import BedrockAgentRuntime
 from agent_bridge.sessions import SessionStore
+from ops.context import OpsContext
+from ops.web import ops_console
 from tasks.config import ConfigError, load_settings
 
 BEDROCK_TIMEOUTS = Config(connect_timeout=5, read_timeout=60, retries={"max_attempts": 2})
+MIN_OPS_TOKEN_CHARS = 16
 
 
 def create_production_app(environ: Mapping[str, str] | None = None) -> Flask:
@@ -47,9 +55,21 @@ def create_production_app(environ: Mapping[str, str] | None = None) -> Flask:
     table = boto3.resource("dynamodb", region_name=settings.aws_region).Table(
         settings.sessions_table
     )
-    return create_app(
+    app = create_app(
         validator=TokenValidator(auth),
         sessions=SessionStore(table),
         runtime=runtime,
         environment=settings.environment,
     )
+    ops_token = env.get("OPS_TOKEN", "")
+    if ops_token:
+        if len(ops_token) < MIN_OPS_TOKEN_CHARS:
+            raise ConfigError(
+                f"OPS_TOKEN is too short; allowed: at least {MIN_OPS_TOKEN_CHARS} characters "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(24))')"
+            )
+        environment, region = settings.environment, settings.aws_region
+        app.register_blueprint(
+            ops_console(lambda: OpsContext(environment=environment, region=region), ops_token)
+        )
+    return app

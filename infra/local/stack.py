@@ -16,7 +16,7 @@ import logging
 import os
 import signal
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -188,6 +188,12 @@ def main(argv: list[str] | None = None) -> int:
     print("  aws stepfunctions list-state-machines")
     print("Ctrl-C stops it.", flush=True)
 
+    run_in_foreground(stack.stop)
+    return 0
+
+
+def run_in_foreground(*stop: Callable[[], None]) -> None:
+    """Block until Ctrl-C or SIGTERM, then run the stop callbacks in order."""
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     try:
@@ -195,8 +201,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        stack.stop()
-    return 0
+        for callback in stop:
+            callback()
 
 
 if __name__ == "__main__":

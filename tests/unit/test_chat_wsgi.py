@@ -38,3 +38,25 @@ def test_a_complete_configuration_builds_the_app() -> None:
     response = app.test_client().get("/healthz")
     assert response.status_code == 200 and response.get_json()["environment"] == "qa"
     assert app.test_client().get("/api/local/customers").status_code == 404
+
+
+COMPLETE = {
+    "ENVIRONMENT": "qa",
+    "AWS_REGION": "us-east-1",
+    "BEDROCK_AGENT_ID": "AGENT1234",
+    "BEDROCK_AGENT_ALIAS_ID": "ALIAS1234",
+    **JWKS,
+}
+
+
+def test_the_ops_console_is_mounted_only_with_an_ops_token() -> None:
+    without = create_production_app(COMPLETE).test_client()
+    assert without.post("/ops/executions/book-x/replay").status_code == 404
+    with_token = create_production_app({**COMPLETE, "OPS_TOKEN": "x" * 24}).test_client()
+    refused = with_token.post("/ops/executions/book-x/replay?format=json", data={})
+    assert refused.status_code == 403 and "ops token" in refused.get_json()["error"]
+
+
+def test_a_short_ops_token_is_refused() -> None:
+    with pytest.raises(ConfigError, match="OPS_TOKEN is too short"):
+        create_production_app({**COMPLETE, "OPS_TOKEN": "short"})
