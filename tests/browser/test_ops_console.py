@@ -9,46 +9,28 @@ confirmation and an operator name: once, audited, never twice.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from agent_bridge.chat.server import ChatServer, local_app
-from agent_bridge.flow_driver import STATUS_DONE, STATUS_WAITING, FlowDriver
+from agent_bridge.flow_driver import STATUS_DONE, STATUS_WAITING
 from infra.local.pf360_sandbox import SandboxControl, SandboxServer
 from infra.local.stack import LocalStack
 from ops.web import NOT_CONFIRMED, READ_ONLY, TOKEN_WRONG
-from tasks.execution_index import ExecutionIndex
+from tests.browser.conftest import SCREENSHOTS
 from tests.integration.workflow_helpers import (
     Flows,
-    booking_arn,
-    cancellation_arn,
-    table,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-# The launch of tests/browser/test_chat_page.py: Debian's Chromium, no browser download.
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", "/tmp/pf360-screenshots"))
 OPS_TOKEN = f"ops-{uuid.uuid4().hex}"
 OPERATOR = "Ada Operator"
 
@@ -83,21 +65,6 @@ def name_of(arn: str | None) -> str:
     return arn.rsplit(":", 1)[-1]
 
 
-def indexed_flows(local_stack: LocalStack, control: SandboxControl) -> Flows:
-    """The test helpers' flows, with a driver that records the business-key index."""
-    driver = FlowDriver(
-        flows_table=table(local_stack, "FlowsTable"),
-        booking_state_machine_arn=booking_arn(local_stack),
-        cancellation_state_machine_arn=cancellation_arn(local_stack),
-        sfn=local_stack.client("stepfunctions"),
-        poll_interval=0.02,
-        deadline_seconds=10.0,
-        stall_check_seconds=0.5,
-        executions_index=ExecutionIndex(table(local_stack, "ExecutionsTable")),
-    )
-    return Flows(local_stack, control, driver, local_stack.client("stepfunctions"))
-
-
 @pytest.fixture(scope="module")
 def scene(local_stack: LocalStack, sandbox: SandboxServer) -> Iterator[Scene]:
     # Its own sandbox control: the per-test `sandbox_control` fixture would reset the ledger
@@ -105,7 +72,7 @@ def scene(local_stack: LocalStack, sandbox: SandboxServer) -> Iterator[Scene]:
     control = SandboxControl(sandbox.base_url)
     control.reset()
     since = (datetime.now(UTC) - timedelta(milliseconds=5)).isoformat(timespec="milliseconds")
-    flows = indexed_flows(local_stack, control)
+    flows = Flows.on(local_stack, control)
 
     booked = flows.book(flows.session("CUST002"), "22345")
     assert booked.status == STATUS_DONE and booked.outcome == "booked", booked
@@ -138,34 +105,6 @@ def scene(local_stack: LocalStack, sandbox: SandboxServer) -> Iterator[Scene]:
         )
     finally:
         server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(
-            f"Chromium is not installed at {CHROMIUM}; .ci/run installs Debian's chromium "
-            "package (apt-get install chromium)"
-        )
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    opened = context.new_page()
-    opened.set_default_timeout(30_000)
-    try:
-        yield opened
-    finally:
-        context.close()
 
 
 def test_the_list_shows_every_status_with_its_error(page: Page, scene: Scene) -> None:

@@ -18,19 +18,15 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from agent_bridge.flow_driver import STATUS_WAITING, FlowDriver, FlowView
+from agent_bridge.flow_driver import STATUS_WAITING, FlowView
 from infra.local.pf360_sandbox import SandboxControl, SandboxServer
 from infra.local.stack import LocalStack
 from ops.cli import schedctl
 from ops.context import OpsContext
 from ops.replay import plan_replay, run_replay
-from tasks.execution_index import ExecutionIndex
 from tests.integration.workflow_helpers import (
     Flows,
-    booking_arn,
-    cancellation_arn,
     make_session,
-    table,
     timezone_of,
     wait_for_end,
 )
@@ -55,20 +51,6 @@ ROW_FIELDS = {
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def indexed_flows(local_stack: LocalStack, control: SandboxControl) -> Flows:
-    """Flows whose driver writes the business-key index, as the deployed bridge does."""
-    driver = FlowDriver(
-        flows_table=table(local_stack, "FlowsTable"),
-        booking_state_machine_arn=booking_arn(local_stack),
-        cancellation_state_machine_arn=cancellation_arn(local_stack),
-        sfn=local_stack.client("stepfunctions"),
-        poll_interval=0.02,
-        stall_check_seconds=0.5,
-        executions_index=ExecutionIndex(table(local_stack, "ExecutionsTable")),
-    )
-    return Flows(local_stack, control, driver, local_stack.client("stepfunctions"))
 
 
 def name_of(view: FlowView | dict[str, Any]) -> str:
@@ -190,7 +172,7 @@ def world(local_stack: LocalStack, sandbox: SandboxServer) -> World:
     """
     control = SandboxControl(sandbox.base_url)
     control.reset()
-    flows = indexed_flows(local_stack, control)
+    flows = Flows.on(local_stack, control)
     since = datetime.now(UTC)
 
     parked = flows.start(make_session(local_stack, "CUST101"), "31001")
@@ -528,7 +510,7 @@ def test_replay_refuses_what_must_not_be_replayed(cli: Schedctl, world: World) -
 def test_a_replay_books_once_and_a_second_one_is_refused(
     cli: Schedctl, local_stack: LocalStack, sandbox_control: SandboxControl
 ) -> None:
-    flows = indexed_flows(local_stack, sandbox_control)
+    flows = Flows.on(local_stack, sandbox_control)
     mark = iso(datetime.now(UTC))
     source, day, hour = fail_at_book(flows, "CUST001", "12345")
     project = ("--client", "acme-corp", "--customer", "CUST001", "--project", "12345")
@@ -587,7 +569,7 @@ def test_a_replay_books_once_and_a_second_one_is_refused(
 def test_replay_failed_since_replays_many_with_a_summary(
     cli: Schedctl, local_stack: LocalStack, sandbox_control: SandboxControl
 ) -> None:
-    flows = indexed_flows(local_stack, sandbox_control)
+    flows = Flows.on(local_stack, sandbox_control)
     since = datetime.now(UTC)
     mark = iso(since)
     taken, day, hour = fail_at_book(flows, "CUST001", "12345")

@@ -25,6 +25,7 @@ from infra.local.dev_tokens import mint_customer_token
 from infra.local.pf360_sandbox import CLIENTS, CUSTOMERS, SandboxControl
 from infra.local.stack import LocalStack
 from tasks import checkpoint
+from tasks.execution_index import ExecutionIndex
 from tasks.session_record import SESSION_TTL_SECONDS, SessionRecord
 
 # Every customer token minted by these helpers in this worker (the scan looks for each).
@@ -91,6 +92,7 @@ def make_driver(local_stack: LocalStack, *, deadline_seconds: float = 10.0) -> F
         poll_interval=0.02,
         deadline_seconds=deadline_seconds,
         stall_check_seconds=0.5,
+        executions_index=ExecutionIndex(table(local_stack, "ExecutionsTable")),
     )
 
 
