@@ -26,6 +26,7 @@ from tasks.flow_errors import (
     SlotTaken,
     TimeNotOffered,
     from_pf360,
+    message_in_cause,
 )
 from tasks.flow_input import FlowInput
 from tasks.pf360 import PF360Api, PF360Conflict, PF360Error, PF360RequestExpired, Project
@@ -41,7 +42,7 @@ def tenant_today(timezone: str, now: datetime | None = None) -> str:
     return moment.astimezone(pytz.timezone(timezone)).date().isoformat()
 
 
-def _pf360_call(call: Any, *args: Any, **kwargs: Any) -> Any:
+def call_pf360(call: Any, *args: Any, **kwargs: Any) -> Any:
     """Run a client call, turning its typed error into the flow error the ASL routes on."""
     try:
         return call(*args, **kwargs)
@@ -52,7 +53,7 @@ def _pf360_call(call: Any, *args: Any, **kwargs: Any) -> Any:
 def fetch_dates(api: PF360Api, flow: FlowInput, *, now: datetime | None = None) -> dict[str, Any]:
     """FetchDates: the offer of dates and the `request_id` that the next calls need."""
     today = tenant_today(flow.tenant.timezone, now)
-    offer = _pf360_call(api.get_available_dates, flow.project_id, today)
+    offer = call_pf360(api.get_available_dates, flow.project_id, today)
     if not offer.dates:
         raise NoAvailability()
     return {
@@ -66,7 +67,7 @@ def fetch_dates(api: PF360Api, flow: FlowInput, *, now: datetime | None = None) 
 
 def _renewed_request_id(api: PF360Api, flow: FlowInput, day: str, now: datetime | None) -> str:
     """A fresh `request_id` (the old one expired); the day must still be offered."""
-    offer = _pf360_call(
+    offer = call_pf360(
         api.get_available_dates, flow.project_id, tenant_today(flow.tenant.timezone, now)
     )
     if day not in offer.dates:
@@ -95,7 +96,7 @@ def fetch_slots(
         times = api.get_time_slots(flow.project_id, day, request_id)
     except PF360RequestExpired:
         request_id = _renewed_request_id(api, flow, day, now)
-        times = _pf360_call(api.get_time_slots, flow.project_id, day, request_id)
+        times = call_pf360(api.get_time_slots, flow.project_id, day, request_id)
     except PF360Error as error:
         raise from_pf360(error) from None
     if not times:
@@ -136,7 +137,7 @@ class BookingOutcome:
 
 
 def _project(api: PF360Api, flow: FlowInput) -> Project | None:
-    projects = _pf360_call(api.list_projects, flow.customer_id)
+    projects = call_pf360(api.list_projects, flow.customer_id)
     return next((p for p in projects if p.project_id == flow.project_id), None)
 
 
@@ -216,7 +217,7 @@ def book(
         booked, verified = _post_once_verified(api, flow, day, time, request_id)
     except PF360RequestExpired:
         request_id, renewed = _renewed_request_id(api, flow, day, now), True
-        times = _pf360_call(api.get_time_slots, flow.project_id, day, request_id)
+        times = call_pf360(api.get_time_slots, flow.project_id, day, request_id)
         if time not in times:
             raise SlotTaken(
                 f"{time} on {day} was just taken; here are the times still free."
@@ -243,12 +244,12 @@ def replay(
         return BookingOutcome(
             day, time, f"Already booked: {confirmation(day, time)}", already_booked=True
         )
-    offer = _pf360_call(
+    offer = call_pf360(
         api.get_available_dates, flow.project_id, tenant_today(flow.tenant.timezone, now)
     )
     if day not in offer.dates:
         raise SLOT_GONE(f"{day} is no longer offered for project {flow.project_id}.")
-    times = _pf360_call(api.get_time_slots, flow.project_id, day, offer.request_id)
+    times = call_pf360(api.get_time_slots, flow.project_id, day, offer.request_id)
     if time not in times:
         raise SLOT_GONE(f"{time} on {day} is no longer free for project {flow.project_id}.")
     state = {"request_id": offer.request_id, "date": day, "times": times}
@@ -283,14 +284,4 @@ def describe_offer(step: str, state: dict[str, Any]) -> tuple[dict[str, Any], st
 
 def notice_message(notice: dict[str, Any]) -> str:
     """The customer sentence inside a caught task error (Step Functions keeps it as Cause)."""
-    import json
-
-    cause = notice.get("Cause")
-    if isinstance(cause, str):
-        try:
-            parsed = json.loads(cause)
-            if isinstance(parsed, dict) and parsed.get("errorMessage"):
-                return str(parsed["errorMessage"])
-        except ValueError:
-            return cause
-    return FlowError.default_message
+    return message_in_cause(notice.get("Cause")) or FlowError.default_message

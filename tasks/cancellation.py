@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tasks.booking import SCHEDULED, _pf360_call
+from tasks.booking import SCHEDULED, call_pf360
 from tasks.flow_errors import CANCEL_UNVERIFIED, PF360_NOT_FOUND, from_pf360
 from tasks.flow_input import FlowInput
 from tasks.pf360 import PF360Api, PF360Conflict, PF360Error, Project
@@ -19,7 +19,7 @@ OUTCOME_NOTHING_TO_CANCEL = "nothing_to_cancel"
 
 
 def _project(api: PF360Api, flow: FlowInput) -> Project:
-    projects: list[Project] = _pf360_call(api.list_projects, flow.customer_id)
+    projects: list[Project] = call_pf360(api.list_projects, flow.customer_id)
     project = next((p for p in projects if p.project_id == flow.project_id), None)
     if project is None:
         raise PF360_NOT_FOUND(f"Project {flow.project_id} is not on your dashboard.")

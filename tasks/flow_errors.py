@@ -13,9 +13,11 @@ Every message here may be shown to a customer; none carries a credential.
 
 from __future__ import annotations
 
-from typing import ClassVar
+import json
+from typing import Any, ClassVar
 
 from tasks.pf360 import PF360Error
+from tasks.pf360.errors import redact
 
 
 class FlowError(Exception):
@@ -186,3 +188,17 @@ def from_pf360(error: PF360Error) -> FlowError:
     """The flow failure for a PF360 client error, with the client's customer sentence."""
     cls = _BY_PF360_CODE.get(error.code, PF360_UNAVAILABLE)
     return cls(error.user_message)
+
+
+def message_in_cause(cause: Any) -> str:
+    """The sentence a task error carried: Step Functions keeps the Lambda error payload
+    (`{"errorMessage": ...}`) as the Cause of a caught or failed task; "" when none."""
+    if not isinstance(cause, str):
+        return ""
+    try:
+        parsed = json.loads(cause)
+    except ValueError:
+        return redact(cause)
+    if isinstance(parsed, dict) and parsed.get("errorMessage"):
+        return redact(str(parsed["errorMessage"]))
+    return ""

@@ -7,13 +7,11 @@ message}`. The ASL then ends in Succeed, or in Fail with `error` as the executio
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from tasks import checkpoint
-from tasks.flow_errors import FAILURE_CODES, NoAvailability, Superseded
+from tasks.flow_errors import FAILURE_CODES, NoAvailability, Superseded, message_in_cause
 from tasks.handlers.common import flows_table, logger, parse_event, settings
-from tasks.pf360.errors import redact
 
 EXPIRED_MESSAGE = (
     "This booking timed out waiting for an answer, so nothing was booked. "
@@ -22,21 +20,10 @@ EXPIRED_MESSAGE = (
 INTERNAL_MESSAGE = "Something went wrong on our side; nothing was booked. Please try again."
 
 
-def _error_message(cause: Any) -> str:
-    if isinstance(cause, str):
-        try:
-            parsed = json.loads(cause)
-        except ValueError:
-            return redact(cause)
-        if isinstance(parsed, dict) and parsed.get("errorMessage"):
-            return redact(str(parsed["errorMessage"]))
-    return ""
-
-
 def decide(ending: dict[str, Any]) -> dict[str, Any]:
     """Map the caught error to the flow's outcome."""
     error = str(ending.get("Error") or "States.Runtime")
-    message = _error_message(ending.get("Cause"))
+    message = message_in_cause(ending.get("Cause"))
     if error == "States.Timeout":
         return {"outcome": checkpoint.OUTCOME_EXPIRED, "message": EXPIRED_MESSAGE}
     if error == Superseded.__name__:
