@@ -57,6 +57,12 @@ class SessionStore:
         """The live session, or None (missing or expired: DynamoDB deletes late)."""
         return read_session(self.table, session_id, now=now)
 
+    def owner(self, session_id: str) -> tuple[str, str] | None:
+        """(customer_id, client_id) of a session even after it expired: ids are never reused
+        by another customer, so an expired id still belongs to its first owner."""
+        item = self.table.get_item(Key={"session_id": session_id}).get("Item")
+        return (str(item["customer_id"]), str(item["client_id"])) if item else None
+
     def touch(self, session_id: str, *, now: float | None = None) -> bool:
         """Slide the TTL forward while the session is alive; False when it has expired."""
         moment = int(now if now is not None else time.time())

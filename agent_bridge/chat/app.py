@@ -12,7 +12,6 @@ import re
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from flask import Flask, Response, jsonify, request, send_from_directory
 from werkzeug.exceptions import HTTPException
@@ -145,11 +144,8 @@ def open_session(
                 raise PermissionError(session_id)
             sessions.refresh_token(session_id, identity.token)
             return session_id
-        existing: Any = sessions.table.get_item(Key={"session_id": session_id}).get("Item")
-        if existing and (existing.get("customer_id"), existing.get("client_id")) != (
-            identity.customer_id,
-            identity.client_id,
-        ):
+        owner = sessions.owner(session_id)
+        if owner is not None and owner != (identity.customer_id, identity.client_id):
             raise PermissionError(session_id)
     record = sessions.create(
         customer_id=identity.customer_id,

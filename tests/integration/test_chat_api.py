@@ -225,3 +225,27 @@ def test_non_local_configuration_checks_issuer_and_audience_over_http(
     finally:
         server.stop()
         provider.close()
+
+
+def test_an_expired_session_id_starts_a_new_session_only_for_its_owner(
+    chat: str, local_stack: LocalStack
+) -> None:
+    assert local_stack.deployed is not None
+    store = SessionStore(
+        boto3.resource("dynamodb").Table(local_stack.deployed.tables["SessionsTable"])
+    )
+    old = store.create(
+        customer_id="CUST001",
+        client_id="acme-corp",
+        client_name="acme-corp",
+        environment="dev",
+        auth_token=mint_customer_token("CUST001", "acme-corp"),
+        now=time.time() - 7200,
+    )
+    intruder = Customer(chat, "CUST002").post({"message": "hi", "session_id": old.session_id})
+    assert intruder.status_code == 403
+    owner = Customer(chat, "CUST001")
+    owner.session_id = old.session_id
+    answer = owner.say("business hours")
+    assert answer["session_id"] != old.session_id
+    assert store.get(answer["session_id"]) is not None

@@ -47,6 +47,20 @@ def create_machine(local_stack: LocalStack, definition: dict[str, Any]) -> str:
     return arn
 
 
+def self_check_with(local_stack: LocalStack, prefix: str, variables: dict[str, str]) -> str:
+    """A second self-check function with its own (bad) environment; returns its name."""
+    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    local_stack.client("lambda").create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role="arn:aws:iam::123456789012:role/pf360-scheduler-local-lambda",
+        Handler="tasks.handlers.self_check.handler",
+        Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
+        Environment={"Variables": variables},
+    )
+    return name
+
+
 def self_check_arn(local_stack: LocalStack) -> str:
     assert local_stack.deployed is not None
     name = local_stack.deployed.functions["SelfCheckFunction"]
@@ -145,15 +159,7 @@ def test_in_process_lambda_reports_a_handler_error_in_lambda_shape(
     local_stack: LocalStack,
 ) -> None:
     lambdas = local_stack.client("lambda")
-    name = f"broken-config-{uuid.uuid4().hex[:8]}"
-    lambdas.create_function(
-        FunctionName=name,
-        Runtime="python3.12",
-        Role="arn:aws:iam::123456789012:role/pf360-scheduler-local-lambda",
-        Handler="tasks.handlers.self_check.handler",
-        Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
-        Environment={"Variables": {"API_TIMEOUT": "abc"}},
-    )
+    name = self_check_with(local_stack, "broken-config", {"API_TIMEOUT": "abc"})
     response = lambdas.invoke(FunctionName=name, Payload=b"{}")
     assert response.get("FunctionError")
     payload = json.loads(response["Payload"].read())
@@ -185,16 +191,7 @@ def test_in_process_lambda_enforces_the_function_timeout() -> None:
 def test_retry_waits_are_scaled_so_backoff_runs_without_real_minutes(
     local_stack: LocalStack,
 ) -> None:
-    lambdas = local_stack.client("lambda")
-    name = f"always-fails-{uuid.uuid4().hex[:8]}"
-    lambdas.create_function(
-        FunctionName=name,
-        Runtime="python3.12",
-        Role="arn:aws:iam::123456789012:role/pf360-scheduler-local-lambda",
-        Handler="tasks.handlers.self_check.handler",
-        Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
-        Environment={"Variables": {"CONFIRM_SCHEDULE_FLAG": "2"}},
-    )
+    name = self_check_with(local_stack, "always-fails", {"CONFIRM_SCHEDULE_FLAG": "2"})
     arn = create_machine(
         local_stack,
         {
