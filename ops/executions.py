@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ops.context import OpsContext
+from ops.triage import failure_class
 
 
 @dataclass(frozen=True)
@@ -26,9 +27,19 @@ class ExecutionRow:
     error: str | None
     cause: str | None
     replay_of: str | None
+    failure_class: str | None = None  # system | customer (ops/triage.py), None unless failed
+    # Filled by `annotate`: a failed booking repaired since (replayed, or booked again).
+    repaired_by: str | None = None
+    repair: str | None = None  # replayed | booked_since
+    waiting_in: str | None = None  # the state a RUNNING flow waits in
+    operator_cause: str | None = None  # the operator's one-line cause (failures only)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @property
+    def repaired(self) -> bool:
+        return self.repaired_by is not None
 
 
 @dataclass(frozen=True)
@@ -71,6 +82,9 @@ def describe(ctx: OpsContext, arn: str) -> ExecutionRow:
         error=described.get("error"),
         cause=described.get("cause"),
         replay_of=(replay or {}).get("source") or None,
+        failure_class=failure_class(described.get("error"))
+        if described["status"] == "FAILED"
+        else None,
     )
 
 

@@ -12,14 +12,18 @@ import json
 import time
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from agent_bridge.flow_driver import execution_name
+from ops import audit
+from ops.audit import audit_trail
 from ops.context import OpsContext
 from ops.executions import ExecutionRow, describe
 from ops.failures import failed_bookings
 from ops.timeline import build_timeline, recorded_choice
+
+__all__ = ["ReplayPlan", "ReplayResult", "audit_trail", "plan_replay", "run_replay"]
 
 
 @dataclass
@@ -158,12 +162,17 @@ def _choice(ctx: OpsContext, source: ExecutionRow) -> tuple[str, str] | None:
 
 
 def run_replay(
-    ctx: OpsContext, plan: ReplayPlan, *, operator: str, wait_seconds: float = 60
+    ctx: OpsContext,
+    plan: ReplayPlan,
+    *,
+    operator: str,
+    wait_seconds: float = 60,
+    channel: str = "cli",
 ) -> ReplayResult:
     """Start the replay (if allowed), record the attempt, and wait for its end."""
     if not plan.allowed:
         result = ReplayResult(plan, started=False)
-        _audit(ctx, operator, result)
+        _audit(ctx, operator, result, channel)
         return result
     source_input = json.loads(ctx.sfn.describe_execution(executionArn=plan.source.arn)["input"])
     flow_id = uuid.uuid4().hex
@@ -201,28 +210,18 @@ def run_replay(
             result.status, result.outcome, result.error = row.status, row.outcome, row.error
             break
         time.sleep(0.1)
-    _audit(ctx, operator, result)
+    _audit(ctx, operator, result, channel)
     return result
 
 
-def _audit(ctx: OpsContext, operator: str, result: ReplayResult) -> None:
-    now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    item = {
-        "source_execution": result.plan.source.name,
-        "recorded_at": f"{now}#{uuid.uuid4().hex[:8]}",
-        "at": now,
-        "operator": operator,
-        "source_arn": result.plan.source.arn,
-        "new_execution": result.execution_arn or "",
-        "result": result.result,
-    }
-    ctx.audit_table.put_item(Item=item)
-
-
-def audit_trail(ctx: OpsContext, source_name: str) -> list[dict[str, Any]]:
-    response = ctx.audit_table.query(
-        KeyConditionExpression="source_execution = :name",
-        ExpressionAttributeValues={":name": source_name},
-        ScanIndexForward=False,
+def _audit(ctx: OpsContext, operator: str, result: ReplayResult, channel: str) -> None:
+    audit.record(
+        ctx,
+        action=audit.REPLAY,
+        source_name=result.plan.source.name,
+        source_arn=result.plan.source.arn,
+        operator=operator,
+        new_execution=result.execution_arn or "",
+        result=result.result,
+        channel=channel,
     )
-    return list(response.get("Items", []))
