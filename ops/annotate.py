@@ -19,7 +19,13 @@ BOOKED_SINCE = "booked_since"
 def waiting_state(ctx: OpsContext, arn: str) -> str | None:
     """The state a running execution is in now: its latest StateEntered event."""
     page = ctx.sfn.get_execution_history(executionArn=arn, reverseOrder=True, maxResults=10)
-    for event in page.get("events", []):
+    events = page.get("events", [])
+    if len(events) > 1 and events[0]["id"] < events[-1]["id"]:
+        # An engine that ignores reverseOrder (moto's) answered oldest first: read it all.
+        from ops.timeline import history
+
+        events = list(reversed(history(ctx, arn)))
+    for event in events:
         if event["type"].endswith("StateEntered"):
             return str(event["stateEnteredEventDetails"]["name"])
     return None

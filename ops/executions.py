@@ -119,7 +119,7 @@ def list_executions(
     """Executions newest first. With a client (and customer, project) the business-key
     index answers; otherwise ListExecutions on the state machine (native status filter)."""
     token = _decode(page_token)
-    if client_id:
+    if client_id and (customer_id or not project_id):
         entries = ctx.index.find(
             client_id=client_id,
             customer_id=customer_id,
@@ -139,13 +139,14 @@ def list_executions(
         more = position + 1 < len(entries) and len(rows) >= limit
         return Page(rows, _encode({"offset": position + 1}) if more else None)
 
-    return _listed_page(ctx, kind, status, customer_id, project_id, since, limit, token)
+    return _listed_page(ctx, kind, status, client_id, customer_id, project_id, since, limit, token)
 
 
 def _listed_page(
     ctx: OpsContext,
     kind: str,
     status: str | None,
+    client_id: str | None,
     customer_id: str | None,
     project_id: str | None,
     since: datetime | None,
@@ -180,6 +181,7 @@ def _listed_page(
             row = describe(ctx, summary["executionArn"])
             if (
                 _kind_matches(kind, row)
+                and (not client_id or row.client_id == client_id)
                 and (not customer_id or row.customer_id == customer_id)
                 and (not project_id or row.project_id == project_id)
             ):

@@ -64,7 +64,6 @@ class Timeline:
     operator_cause: dict[str, Any] | None = None
     failed_state: str | None = None
     events: list[Event] = field(default_factory=list)
-    state_machine_arn: str = ""
 
     @property
     def operator_cause_text(self) -> str:
