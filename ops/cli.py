@@ -171,7 +171,8 @@ def executions() -> None:
 @click.option("--status", type=click.Choice(STATUSES, case_sensitive=False))
 @click.option("--client", "client_id", help="Tenant (client id); uses the business-key index.")
 @click.option("--customer", "customer_id")
-@click.option("--project", "project_id", help="With --client, needs --customer too.")
+@click.option("--project", "project_id")
+@click.option("--order", "order_number", help="PF360 order number (e.g. ORD-2025-001).")
 @click.option("--since", type=SinceType(), help="30m, 2h, 7d or an ISO date/time.")
 @click.option("--kind", type=click.Choice(KINDS), default="booking", show_default=True)
 @click.option("--limit", type=click.IntRange(1, 1000), default=25, show_default=True)
@@ -195,6 +196,7 @@ def executions_list(
     page_token: str | None,
     failure_class: str | None,
     repair: str | None,
+    order_number: str | None,
 ) -> None:
     """Executions newest first, filtered; by tenant through the business-key index. Running
     ones say where they wait; failed bookings say their class and whether they were
@@ -210,6 +212,7 @@ def executions_list(
             since=since,
             limit=limit,
             page_token=page_token,
+            order_number=order_number,
         )
     except ValueError as error:  # a foreign page token
         raise click.UsageError(str(error)) from error

@@ -115,18 +115,28 @@ def list_executions(
     since: datetime | None = None,
     limit: int = 25,
     page_token: str | None = None,
+    order_number: str | None = None,
 ) -> Page:
-    """Executions newest first. With a client (and customer, project) the business-key
-    index answers; otherwise ListExecutions on the state machine (native status filter)."""
+    """Executions newest first. With an order number, or a client (and customer, project),
+    the business-key index answers; otherwise ListExecutions on the state machine (native
+    status filter)."""
     token = _decode(page_token)
-    if client_id and (customer_id or not project_id):
-        entries = ctx.index.find(
-            client_id=client_id,
-            customer_id=customer_id,
-            project_id=project_id,
-            since=since.timestamp() if since else None,
-            limit=1000,
-        )
+    if order_number or (client_id and (customer_id or not project_id)):
+        if order_number:
+            entries = [
+                entry
+                for entry in ctx.index.find_order(order_number, client_id=client_id)
+                if not since
+                or datetime.fromisoformat(entry.started_at.replace("Z", "+00:00")) >= since
+            ]
+        else:
+            entries = ctx.index.find(
+                client_id=client_id or "",
+                customer_id=customer_id,
+                project_id=project_id,
+                since=since.timestamp() if since else None,
+                limit=1000,
+            )
         offset = int(token.get("offset", 0))
         rows: list[ExecutionRow] = []
         position = offset

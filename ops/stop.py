@@ -9,23 +9,24 @@ ABORTED with error `OPERATOR_STOPPED` and the operator's reason as its cause.
 
 from __future__ import annotations
 
-import contextlib
 import json
+import time
 from dataclasses import asdict, dataclass
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from ops import audit
 from ops.annotate import waiting_state
 from ops.context import OpsContext
-from ops.executions import describe
+from ops.executions import ExecutionRow, describe
 from tasks import checkpoint
+from tasks.flow_errors import OperatorStopped
 
-STOPPED_ERROR = "OPERATOR_STOPPED"
-CUSTOMER_MESSAGE = (
-    "Our support team has closed this booking request, so nothing was booked. "
-    "Ask to schedule again whenever you are ready."
-)
+STOPPED_ERROR = OperatorStopped.__name__
+CUSTOMER_MESSAGE = OperatorStopped.default_message
 MAX_REASON_CHARS = 200
+STALE = ("TaskDoesNotExist", "TaskTimedOut", "InvalidToken", "ExecutionDoesNotExist")
 
 
 @dataclass
@@ -60,24 +61,39 @@ def stop_flow(
         _audit(ctx, row.name, arn, operator, result, reason, channel)
         return result
     flow = json.loads(ctx.sfn.describe_execution(executionArn=arn).get("input") or "{}")
-    marked = False
+    cause = f"Stopped by {operator}: {reason}"[: MAX_REASON_CHARS + 80]
+    old = None
     if flow.get("session_id") and flow.get("flow_id"):
-        marked = (
-            checkpoint.mark_stopped(
-                ctx.flows_table, str(flow["session_id"]), str(flow["flow_id"]), CUSTOMER_MESSAGE
-            )
-            is not None
+        old = checkpoint.mark_stopped(
+            ctx.flows_table, str(flow["session_id"]), str(flow["flow_id"]), CUSTOMER_MESSAGE
         )
-    cause = f"Stopped by {operator}: {reason}"[: MAX_REASON_CHARS + 64]
-    with contextlib.suppress(ctx.sfn.exceptions.ExecutionDoesNotExist):
-        ctx.sfn.stop_execution(executionArn=arn, error=STOPPED_ERROR, cause=cause)
-    after = describe(ctx, arn)
-    if after.status != "ABORTED":  # it ended on its own between the two reads
-        result = StopResult(row.name, False, f"refused: it ended {after.status} meanwhile", marked)
+    marked = old is not None
+    try:
+        if old is not None and old.task_token:
+            ctx.sfn.send_task_failure(taskToken=old.task_token, error=STOPPED_ERROR, cause=cause)
+        else:
+            ctx.sfn.stop_execution(executionArn=arn, error=STOPPED_ERROR, cause=cause)
+    except ClientError as error:  # it ended (or moved on) between the reads: said below
+        if error.response["Error"]["Code"] not in STALE:
+            raise
+    after = _settled(ctx, arn)
+    if after.outcome != "stopped" and after.status != "ABORTED":  # it ended on its own
+        ending = after.outcome or after.status
+        result = StopResult(row.name, False, f"refused: it ended {ending} meanwhile", marked)
     else:
         result = StopResult(row.name, True, "stopped", marked, CUSTOMER_MESSAGE if marked else None)
     _audit(ctx, row.name, arn, operator, result, reason, channel)
     return result
+
+
+def _settled(ctx: OpsContext, arn: str, seconds: float = 10.0) -> ExecutionRow:
+    """The execution once it is no longer RUNNING (an engine may take a moment)."""
+    deadline = time.monotonic() + seconds
+    row = describe(ctx, arn)
+    while row.status == "RUNNING" and time.monotonic() < deadline:
+        time.sleep(0.1)
+        row = describe(ctx, arn)
+    return row
 
 
 def _audit(

@@ -187,7 +187,11 @@ def _diagnose(timeline: Timeline, events: list[dict[str, Any]]) -> None:
     for index, step in enumerate(steps):
         if step.state == FINISH_STATE and index > 0:
             ending = _ending_of(events, index, steps)
-            if ending:
+            if ending.get("Error") == "OperatorStopped":
+                timeline.events.append(
+                    Event(step.entered, "stop", message_in_cause(ending.get("Cause")))
+                )
+            elif ending and timeline.execution.status == "FAILED":
                 previous = steps[index - 1]
                 previous.caught = ending
                 timeline.failed_state = previous.state
@@ -213,10 +217,8 @@ def _diagnose(timeline: Timeline, events: list[dict[str, Any]]) -> None:
             )
     timeline.customer_message = _last_told(events)
     row = timeline.execution
-    if row.status == "ABORTED" and row.error == "OPERATOR_STOPPED":
-        timeline.events.append(
-            Event(row.stopped or "", "stop", f"Stopped by an operator: {row.cause or ''}".strip())
-        )
+    if row.status == "ABORTED" and row.error == "OperatorStopped":
+        timeline.events.append(Event(row.stopped or "", "stop", row.cause or "Stopped"))
 
 
 def _book_events(timeline: Timeline, step: Step) -> None:

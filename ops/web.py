@@ -52,7 +52,17 @@ log = logging.getLogger(__name__)
 TOKEN_HEADER = "X-Ops-Token"
 STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 KINDS = ("booking", "replay", "cancellation", "all")
-FILTER_NAMES = ("status", "kind", "client", "customer", "project", "since", "class", "repair")
+FILTER_NAMES = (
+    "status",
+    "kind",
+    "client",
+    "customer",
+    "project",
+    "order",
+    "since",
+    "class",
+    "repair",
+)
 REPAIRS = ("open", "repaired")
 PAGE_SIZE = 25
 MAX_OPERATOR_CHARS = 64
@@ -169,8 +179,11 @@ def _list_filters(args: MultiDict[str, str]) -> dict[str, Any]:
     kind = (args.get("kind") or "booking").strip().lower()
     if kind not in KINDS:
         raise _Refusal(400, f"Kind must be one of {', '.join(KINDS)}.")
-    client, customer, project = (_filter_value(args, n) for n in ("client", "customer", "project"))
+    client, customer, project, order = (
+        _filter_value(args, n) for n in ("client", "customer", "project", "order")
+    )
     return {
+        "order_number": order,
         "status": status,
         "kind": kind,
         "client_id": client,

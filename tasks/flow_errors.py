@@ -171,6 +171,17 @@ class Superseded(FlowError):
     default_message = "This booking was replaced by a newer one."
 
 
+class OperatorStopped(FlowError):
+    """An operator ended a parked flow (`schedctl stop`, the console's Stop button): sent as
+    the parked task's failure, so the flow ends through Finish like a superseded one."""
+
+    code = "STOPPED"
+    default_message = (
+        "Our support team has closed this booking request, so nothing was booked. "
+        "Ask to schedule again whenever you are ready."
+    )
+
+
 _BY_PF360_CODE: dict[str, type[FlowError]] = {
     cls.code: cls
     for cls in (

@@ -19,7 +19,7 @@ from infra.local.pf360_sandbox import SandboxControl
 from infra.local.stack import LocalStack
 from ops.cli import schedctl
 from ops.stop import CUSTOMER_MESSAGE
-from tests.integration.workflow_helpers import Flows, make_session, wait_for_end
+from tests.integration.workflow_helpers import Flows, make_session, timezone_of, wait_for_end
 
 pytestmark = pytest.mark.integration
 
@@ -224,8 +224,9 @@ def test_stop_ends_a_waiting_flow_tells_the_customer_and_is_audited(
     result = cli.json("--operator", "ada", "stop", name, "--reason", "customer asked by phone")
     assert result["stopped"] is True and result["checkpoint_marked"] is True
     described = wait_for_end(flows.sfn, waiting.execution_arn or "")
-    assert (described["status"], described["error"]) == ("ABORTED", "OPERATOR_STOPPED")
-    assert described["cause"] == "Stopped by ada: customer asked by phone"
+    output = json.loads(described["output"])
+    assert (described["status"], output["outcome"]) == ("SUCCEEDED", "stopped")
+    assert output["stopped_by"] == "Stopped by ada: customer asked by phone"
     # The customer's next turn says so, and an answer to the old offer changes nothing.
     now = flows.driver.current(session.session_id)
     assert (now.status, now.outcome, now.message) == (STATUS_DONE, "stopped", CUSTOMER_MESSAGE)
@@ -233,16 +234,19 @@ def test_stop_ends_a_waiting_flow_tells_the_customer_and_is_audited(
     assert late.status == STATUS_DONE and flows.books() == []
 
     again = cli.json("--operator", "bob", "stop", name, "--reason", "twice", code=1)
-    assert again["stopped"] is False and "ABORTED" in again["result"]
+    assert again["stopped"] is False and "SUCCEEDED" in again["result"]
     trail = cli.json("audit", name)["audit"]
     assert [(i["action"], i["operator"], i["result"].split(";")[0]) for i in trail] == [
-        ("stop", "bob", "refused: the execution is ABORTED, not running"),
+        ("stop", "bob", "refused: the execution is SUCCEEDED, not running"),
         ("stop", "ada", "stopped"),
     ]
     assert trail[1]["reason"] == "customer asked by phone"
     shown = cli.json("executions", "show", name)
-    assert [e["kind"] for e in shown["events"]] == ["stop"]
-    assert cli("executions", "show", name).stdout.count("OPERATOR_STOPPED") >= 1
+    assert [(e["kind"], e["text"]) for e in shown["events"]] == [
+        ("stop", "Stopped by ada: customer asked by phone")
+    ]
+    assert shown["customer_message"] == CUSTOMER_MESSAGE and shown["operator_cause"] is None
+    assert "Stopped by ada: customer asked by phone" in cli("executions", "show", name).stdout
     assert "stopped" in cli("audit", name).stdout
 
 
@@ -278,3 +282,24 @@ def test_the_funnel_counts_how_far_each_flow_got(
     assert (counts["failed"], counts["waiting"], counts["expired"]) == (1, 1, 0)
     out = cli("funnel", "--since", since).stdout
     assert re.search(r"Booked\s+1 \(33%\)", out), out
+
+
+def test_search_by_order_number_finds_the_projects_executions(cli: Schedctl, flows: Flows) -> None:
+    since = mark()
+    session = flows.session("CUST001")
+    # The bridge starts flows with the order number it read from the dashboard.
+    with_number = flows.driver.start_booking(session, "12346", timezone_of(session), "ORD-2025-002")
+    assert with_number.status == STATUS_WAITING
+    later = flows.start(flows.session("CUST001"), "12346")  # no number given: same project
+    other = flows.start(flows.session("CUST002"), "22345")
+    names = {
+        row["name"]
+        for row in cli.json("executions", "list", "--order", "ORD-2025-002", "--since", since)[
+            "executions"
+        ]
+    }
+    assert names == {name_of(with_number), name_of(later)}
+    assert name_of(other) not in names
+    scoped = cli.json("executions", "list", "--order", "ORD-2025-002", "--client", "sunrise-homes")
+    assert scoped["executions"] == []
+    assert cli.json("executions", "list", "--order", "ORD-NOPE")["executions"] == []
