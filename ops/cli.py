@@ -39,7 +39,7 @@ from ops.replay import (
     skipped_in_bulk,
 )
 from ops.stop import MAX_REASON_CHARS, stop_flow
-from ops.timeline import build_timeline
+from ops.timeline import add_audit_events, build_timeline
 from ops.triage import CLASSES
 
 STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
@@ -240,6 +240,8 @@ def triage_filter(
 def executions_show(app: App, execution: str) -> None:
     """One execution as a timeline: states, retries, offers, choices, errors, waits."""
     timeline = build_timeline(app.ctx, app.ctx.arn_for(execution))
+    timeline.execution = annotate(app.ctx, [timeline.execution])[0]
+    add_audit_events(timeline, audit_trail(app.ctx, timeline.execution.name))
     app.emit(timeline.to_dict(), lambda out: views.show_timeline(out, timeline))
 
 

@@ -57,10 +57,9 @@ def outcome_or_error(row: ExecutionRow) -> str:
 def triage_note(row: ExecutionRow) -> str:
     """`waiting in AwaitDate`, `customer refusal`, `REPAIRED: replayed by …`."""
     if row.status == "RUNNING":
-        return f"waiting in {row.waiting_in}" if row.waiting_in else "running"
+        return f"waits in {row.waiting_in}" if row.waiting_in else "running"
     if row.repaired_by:
-        how = "replayed" if row.repair == "replayed" else "booked since"
-        return f"REPAIRED: {how} by {row.repaired_by}"
+        return "REPAIRED (replayed)" if row.repair == "replayed" else "REPAIRED (booked since)"
     if row.failure_class:
         return (
             f"{row.failure_class} failure"
@@ -198,6 +197,9 @@ def show_timeline(out: Console, timeline: Timeline) -> None:
     out.print(status)
     if row.failure_class:
         out.print(f"class     {CLASS_TEXT[row.failure_class]}")
+    if row.repaired_by:
+        how = "replayed" if row.repair == "replayed" else "the project was booked since"
+        out.print(Text(f"REPAIRED  {how} by {row.repaired_by}", style="green"))
     if timeline.operator_cause_text:
         out.print(Text(f"operator  {timeline.operator_cause_text}", style="red"))
     if timeline.failed_state:

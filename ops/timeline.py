@@ -286,3 +286,19 @@ def recorded_choice(timeline: Timeline) -> tuple[str, str] | None:
         if step.chosen and step.state == "AwaitSlot" and step.chosen.get("time"):
             time = step.chosen["time"]
     return (day, time) if day and time else None
+
+
+def add_audit_events(timeline: Timeline, items: list[dict[str, Any]]) -> None:
+    """Replays and stops operators attempted on this execution, refused ones included, as
+    events (the audit trail is their record; newest first there, in time order here)."""
+    for item in sorted(items, key=lambda entry: str(entry.get("at", ""))):
+        new = str(item.get("new_execution") or "").rsplit(":", 1)[-1]
+        text = (
+            f"{item.get('action', 'replay')} by {item.get('operator', '?')}: {item.get('result')}"
+        )
+        if new:
+            text += f" ({new})"
+        timeline.events.append(
+            Event(str(item.get("at", "")), str(item.get("action", "replay")), text)
+        )
+    timeline.events.sort(key=lambda event: event.at)

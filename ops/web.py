@@ -44,7 +44,7 @@ from ops.graph import definition_for, marks_of
 from ops.graph import render_svg as graph_svg
 from ops.replay import ReplayPlan, audit_trail, plan_replay, run_replay
 from ops.stop import MAX_REASON_CHARS, stop_flow
-from ops.timeline import Step, Timeline, build_timeline, recorded_choice
+from ops.timeline import Step, Timeline, add_audit_events, build_timeline, recorded_choice
 from ops.triage import CLASS_TEXT, CLASSES
 
 log = logging.getLogger(__name__)
@@ -386,8 +386,10 @@ def ops_console(
     def execution(name: str) -> tuple[Response | str, int]:
         ctx, arn = resolve(name)
         timeline = build_timeline(ctx, arn)
+        timeline.execution = annotate(ctx, [timeline.execution])[0]
         plan = plan_replay(ctx, arn) if timeline.execution.kind != "cancellation" else None
         audit = audit_trail(ctx, timeline.execution.name)
+        add_audit_events(timeline, audit)
         if _wants_json():
             return jsonify(_detail_json(timeline, plan, audit)), 200
         choice = recorded_choice(timeline)

@@ -194,11 +194,12 @@ def test_stop_needs_the_token_tells_the_customer_and_is_audited(page: Page, scen
     assert (now.status, now.outcome) == (STATUS_DONE, "stopped")
 
     page.goto(detail)
-    expect(page.locator("h2.title")).to_contain_text("ABORTED")
-    expect(page.locator("#stop-cause")).to_contain_text(
+    expect(page.locator("h2.title")).to_contain_text("SUCCEEDED")
+    expect(page.locator("dl.facts")).to_contain_text("stopped")
+    expect(page.locator("#events li[data-kind='stop']").first).to_contain_text(
         "Stopped by Ada Operator: customer called in"
     )
-    expect(page.locator("#events li[data-kind='stop']")).to_be_visible()
+    expect(page.locator("#customer-message")).to_contain_text(CUSTOMER_MESSAGE)
     expect(page.locator("#stop")).to_have_count(0)  # no button on a flow that ended
     audit = page.locator("#audit tbody tr")
     expect(audit).to_have_count(2)
