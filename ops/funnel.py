@@ -129,7 +129,7 @@ def render_svg(funnel: Funnel) -> str:
     """Horizontal bars: the four stages, then how the rest ended; counts and shares."""
     keys = list(STAGES) + list(ENDINGS)
     label_w, bar_w, row_h, top = 250, 520, 34, 40
-    width, height = label_w + bar_w + 140, top + len(keys) * row_h + 40
+    width, height = label_w + bar_w + 160, top + len(keys) * row_h + 50
     most = max([funnel.counts.get(key, 0) for key in keys] + [1])
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="funnel-chart" role="img" '
@@ -140,10 +140,10 @@ def render_svg(funnel: Funnel) -> str:
         f"{escape(funnel.since)} to {escape(funnel.until)}</text>",
     ]
     for index, key in enumerate(keys):
-        y = top + index * row_h + (14 if key in ENDINGS else 0)
+        y = top + index * row_h + (26 if key in ENDINGS else 0)
         if key == ENDINGS[0]:
             parts.append(
-                f'<text x="16" y="{y - 8}" font-size="12" fill="#6b7280">'
+                f'<text x="{label_w}" y="{y - 4}" font-size="12" fill="#6b7280">'
                 "How the flows that did not book ended</text>"
             )
         count = funnel.counts.get(key, 0)
