@@ -36,7 +36,13 @@ class Schedctl:
         return result
 
     def json(self, *args: str, code: int = 0) -> Any:
-        return json.loads(self("--json", *args, code=code).stdout)
+        """The command's JSON. The in-process Lambda runtime runs a replay's tasks inside the
+        command, and a task's environment created then logs to the runner's stdout; those
+        one-line log records are not the command's output."""
+        out = self("--json", *args, code=code).stdout
+        return json.loads(
+            "\n".join(line for line in out.splitlines() if not line.startswith('{"level":'))
+        )
 
 
 @pytest.fixture(scope="module")
