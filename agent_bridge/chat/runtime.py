@@ -8,10 +8,14 @@ from typing import Protocol
 
 @dataclass(frozen=True)
 class AgentReply:
-    """What the customer sees: the answer, and suggested replies shown as buttons."""
+    """What the customer sees: the answer, and suggested replies shown as buttons.
+
+    `working` says the answer is "still working on it": asking again later fetches the result.
+    """
 
     text: str
     choices: list[str] = field(default_factory=list)
+    working: bool = False
 
 
 class AgentRuntime(Protocol):
