@@ -226,7 +226,7 @@ class FakeActions:
         return ActionResult(
             200,
             {
-                "message": "Your appointment on Monday, December 7, 9:00 AM to 11:00 AM is cancelled.",
+                "message": "Your appointment on 2026-12-07 09:00-11:00 is cancelled.",
                 "step": "done",
                 "status": "done",
                 "project_id": project["project_id"],
@@ -573,7 +573,9 @@ def test_no_offers_the_times_again(agent: LocalAgent, actions: FakeActions, answ
     reply = say(agent, answer)
     assert "/confirm_appointment" not in actions.paths()
     assert actions.paths()[-1] == "/get_time_slots"
-    assert reply.text.startswith("All right, nothing is booked. Free times on Thursday, December 3:")
+    assert reply.text.startswith(
+        "All right, nothing is booked. Free times on Thursday, December 3:"
+    )
     assert reply.choices == TIME_CHOICES
     say(agent, "yes")  # the question was answered: a later yes books nothing
     assert "/confirm_appointment" not in actions.paths()
@@ -643,7 +645,9 @@ def test_cancel_asks_first(agent: LocalAgent, actions: FakeActions, message: str
     assert reply.choices == CANCEL_CHOICES
     reply = say(agent, "Yes, cancel it")
     assert actions.last("/cancel_appointment") == {"session_id": SESSION, "project_id": "12346"}
-    assert reply.text.startswith("Your appointment on Monday, December 7, 9:00 AM to 11:00 AM is cancelled.")
+    assert reply.text.startswith(
+        "Your appointment on Monday, December 7, 9:00 AM to 11:00 AM is cancelled."
+    )
 
 
 @pytest.mark.parametrize("answer", ["no", "No, keep it", "nope"])
