@@ -464,9 +464,11 @@ def test_a_date_before_scheduling_asks_for_the_project(
     agent: LocalAgent, actions: FakeActions
 ) -> None:
     reply = say(agent, "Dec 3")
-    assert actions.calls == []
+    assert actions.paths() == ["/list_projects"]  # to offer the projects as buttons
     assert reply.text.startswith("Which project would you like to schedule?")
-    assert reply.choices == ["List my projects"]
+    assert reply.choices == ["Schedule project 1", "Reschedule project 2"]
+    reply = say(agent, "the flooring one")  # the answer to that question
+    assert actions.last("/get_available_dates")["project_id"] == "12345"
 
 
 @pytest.mark.parametrize(

@@ -142,6 +142,8 @@ class Turn:
             return self.list_projects("/list_projects", SCHEDULING)
         if u.ANOTHER_DATE_ASKED.search(text):
             return self.another_date()
+        if self.memory.offer is None and self.names_a_choice(text) and self.names_a_project():
+            return self.schedule()  # "first available for the flooring"
         chosen = self.choose_date_or_time()
         if chosen is not None:
             return chosen
@@ -346,6 +348,12 @@ class Turn:
             or EARLIEST.search(text)
             or part_of_day(text)
         )
+
+    def names_a_project(self) -> bool:
+        if self.known_projects() is not None:
+            return False
+        mention = find_mention(self.text, self.memory.projects)
+        return mention is not None and len(mention.matches) == 1
 
     def another_date(self) -> AgentReply:
         offer = self.memory.offer

@@ -21,21 +21,22 @@ def _words(text: str) -> tuple[str, ...]:
 
 
 VOCABULARY = _words(
-    "schedule scheduled scheduling reschedule rescheduled book booked booking bookings "
-    "appointment appointments cancel cancelled canceled cancellation project projects "
-    "technician technicians installer tomorrow today monday tuesday wednesday thursday "
-    "friday saturday sunday january february march april june july august september "
-    "october november december morning afternoon evening available availability earliest "
-    "business hours details status another different confirm please thanks installation "
-    "flooring windows cabinets notes weekend weekends"
+    "schedule reschedule book booking appointment cancel project projects technician "
+    "installer tomorrow today monday tuesday wednesday thursday friday saturday sunday "
+    "january february march april june july august september october november december "
+    "morning afternoon evening available earliest business hours details status another "
+    "different confirm please thanks installation flooring windows cabinets notes weekend"
 )
-# Real words a few letters away from a vocabulary word, never corrected.
+# Real words a few letters away from a vocabulary word (or inflections of one), kept as said.
 REAL_WORDS = frozenset(
     _words(
         "looking cooking working hooking booker protect prospect cancer parcel mourning "
         "statue states detail detailed other mother brother another's shoes shows notice "
-        "noted booths today's monday's thanks hours ours yours tours sunday's appoint "
-        "instillation"
+        "noted booths today's monday's hours ours yours tours sunday's appoint "
+        "instillation install installs installed installing scheduled rescheduled "
+        "scheduling booked bookings cancelled canceled cancelling canceling cancellation "
+        "appointments technicians weekends mornings afternoons evenings confirmed detail "
+        "project's availability"
     )
 )
 SHORTHAND = {
@@ -123,7 +124,9 @@ NO_BOOK = Answer(frozenset(_NO | {"cancel"}), frozenset(_NO_FILLER))
 NO_CANCEL = Answer(frozenset(_NO | {"keep"}), frozenset(_NO_FILLER))
 THANKS = Answer(
     frozenset({"thanks", "thank", "thx", "cheers", "bye", "goodbye", "ta"}),
-    frozenset({"you", "so", "much", "ok", "okay", "great", "that's", "all", "very", "a", "lot"}),
+    frozenset(
+        _words("you so much ok okay great that's all very a lot mate guys heaps again for help")
+    ),
 )
 
 # --------------------------------------------------------------------------- intents
@@ -133,7 +136,9 @@ ADD_NOTE = re.compile(
     r"(?:(?:add|leave|put|write|make|attach|save)\s+(?:a\s+|the\s+|this\s+|another\s+|my\s+)?"
     r"note\b|note\s+(?:for|on|to)\b)"
 )
-NOTE_TEXT_SEPARATOR = re.compile(r":|\s(?:saying|that says|which says|reading)\s", re.IGNORECASE)
+NOTE_TEXT_SEPARATOR = re.compile(
+    r":|\s[-\u2013\u2014]\s|\s(?:saying|that says|which says|reading)\s", re.IGNORECASE
+)
 SHOW_NOTES = re.compile(r"\bnotes?\b")
 CANCEL = re.compile(r"\bcancel\b|\bcall off\b|\bcancell?ation\b")
 SCHEDULE = re.compile(
@@ -142,22 +147,28 @@ SCHEDULE = re.compile(
     r"|\b(?:move|change|push|shift|postpone|bump|switch|bring)\b.{0,40}"
     r"\b(?:appointment|booking|visit|date|day|time|it|project|one|job|install(?:ation)?|forward)\b"
     r"|\b(?:come out|come by|send someone|send a technician)\b"
+    r"|\b(?:get|have)\s+(?:the|my|our)\s+.{1,30}\s(?:done|installed|fitted|measured|in)\b"
 )
 TECHNICIAN = re.compile(
     r"\btechnicians?\b|\binstaller\b|\bwho(?:'s| is| will be)? coming\b|\bwho will come\b"
     r"|\bwho(?:'s| is) (?:doing|installing|assigned)\b"
+    r"|\b(?<!you )(?:guy|guys|man|woman|person|fitter|fitters|crew|team|installers)\b"
+    r".{0,12}\bcoming\b"
 )
 STATUS = re.compile(
-    r"\bstatus\b|\bwhere (?:is|are)\b|\bhow is\b|\bhow's\b|\bprogress\b|\bwhen is my\b"
+    r"\bstatus\b|\bwhere (?:is|are)\b|\bhow is\b|\bhow'?s\b|\bprogress\b|\bwhen is my\b"
     r"|\bscheduled\b|\bupdates?\b|\bhappening\b|\bgoing on\b|\bwhat's up with\b"
     r"|\bwhere (?:are we|we are|do we stand)\b|\bany news\b"
-    r"|\bis (?:it|my .{1,30}) (?:done|finished)"
+    r"|\bis (?:it|(?:my|the) .{1,30}) (?:done|finished|complete)"
     r"|\bwhen (?:will|are) (?:you|they|my)\b|\beta\b"
 )
 DETAILS = re.compile(r"\bdetails?\b|\btell me (?:more )?about\b|\bdescribe\b|\baddress\b")
 ALL_PROJECTS = re.compile(r"\b(?:all|every|each)\s+(?:(?:of\s+)?my\s+)?projects?\b")
 HOURS = re.compile(
-    r"\bhours\b|\bopen\b|\bwork(?:ing)? ?days\b|\bdays do you work\b|\bwhen do you work\b"
+    r"\bhours\b|\b(?:are|is) (?:you|it|the office|your office)\b.{0,20}\bopen\b"
+    r"|\bopen (?:on|at|today|tomorrow|saturdays?|sundays?|weekends?)\b|\byou(?:'re| guys)? open\b"
+    r"|\bwhen do you open\b|\bwhat time do you open\b|\bopening\b|\bwork(?:ing)? ?days\b"
+    r"|\bdays do you work\b|\bwhen do you work\b"
     r"|\bare you working\b|\bclosed\b|\bdo you (?:work|come out|install)\b.{0,30}"
     r"\b(?:weekends?|saturdays?|sundays?|mondays?|tuesdays?|wednesdays?|thursdays?|fridays?)\b"
     r"|\bwork (?:on )?(?:weekends|saturdays|sundays)\b"
@@ -168,7 +179,7 @@ ASKED_DAY = re.compile(
 )
 LIST_PROJECTS = re.compile(
     r"\bprojects\b|\b(?:list|show|see|view)\b.*\bprojects?\b|^(?:my\s+)?projects?$|\borders\b"
-    r"|\bwhat (?:do i have|have i got)\b|\bmy jobs\b"
+    r"|\bwhat (?:do i have|have i got)\b|\bjobs\b"
 )
 ANOTHER_DATE_ASKED = re.compile(
     r"\b(?:another|different|other|new|later|earlier|more)\s+(?:date|day)s?\b"
@@ -211,7 +222,9 @@ DATE_FILLER = frozenset(
         "good ok okay please then let's lets go with maybe perhaps i'd i like prefer want take "
         "that this one ok sure yes yeah yep instead rather any anything time slot day date "
         "free available is there you have do possible around best for me us earliest "
-        "works of or and but if it's its great perfect o'clock oclock next this coming"
+        "works of or and but if it's its great perfect o'clock oclock next this coming "
+        "sometime whenever anytime wait make change switch to actually oh hmm um no it "
+        "ideal suits suit better good"
     )
 )
 

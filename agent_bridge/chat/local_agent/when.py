@@ -24,6 +24,31 @@ _DAY_MONTH = re.compile(
 )
 _US_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})(?:/(\d{4}|\d{2}))?\b")
 _DAY_OF_MONTH = re.compile(r"\bthe\s+(\d{1,2})(?:st|nd|rd|th)?\b|\b(\d{1,2})(?:st|nd|rd|th)\b")
+_ORDINAL_DAYS = tuple(
+    [
+        "first",
+        "second",
+        "third",
+        "fourth",
+        "fifth",
+        "sixth",
+        "seventh",
+        "eighth",
+        "ninth",
+        "tenth",
+        "eleventh",
+        "twelfth",
+        "thirteenth",
+        "fourteenth",
+        "fifteenth",
+        "sixteenth",
+        "seventeenth",
+        "eighteenth",
+        "nineteenth",
+        "twentieth",
+    ]
+)
+_ORDINAL_DAY = re.compile(r"\bthe\s+(" + "|".join(_ORDINAL_DAYS) + r")\b(?!\s+(?:one|project))")
 _RELATIVE = re.compile(r"\b(?:the\s+)?(day after tomorrow|tomorrow|today)\b")
 _WEEKDAY = re.compile(
     r"\b(mon|tue|wed|thu|fri|sat|sun)(?:day|sday|s|nesday|rsday|rs|r|urday|)\b",
@@ -98,6 +123,8 @@ def parse_date(text: str, today: date, offered: Sequence[str] = ()) -> str | Non
         return (today + timedelta(days=ahead)).isoformat()
     if match := _DAY_OF_MONTH.search(text):
         return _day_of_month(int(match.group(1) or match.group(2)), today, offered)
+    if match := _ORDINAL_DAY.search(text):  # "the tenth"
+        return _day_of_month(_ORDINAL_DAYS.index(match.group(1)) + 1, today, offered)
     if match := _WEEKDAY.search(text):
         return _weekday(_WEEKDAYS.index(match.group(1)), today, offered)
     return None
@@ -117,6 +144,9 @@ _MERIDIEM = r"(a\.?m\.?|p\.?m\.?)"
 _CLOCK_TIME = re.compile(r"\b(\d{1,2}):(\d{2})(?!\d)(?:\s*" + _MERIDIEM + r"(?!\w))?")
 _HOUR_MERIDIEM = re.compile(r"\b" + _HOUR + r"\s*" + _MERIDIEM + r"(?!\w)")
 _NOON = re.compile(r"\b(?:noon|midday)\b")
+_DO_HOUR = re.compile(
+    r"\b(?:do|make it|say|how about|what about)\s+" + _HOUR + r"\b(?!\s*(?:st|nd|rd|th|/|-|:))"
+)
 _AT_HOUR = re.compile(r"\bat\s+" + _HOUR + r"\b(?!\s*(?:st|nd|rd|th|/|-|:))")
 _BARE_HOUR = re.compile(r"^(?:at\s+)?" + _HOUR + r"(?:\s*o'?clock)?(?:\s+please)?$")
 
@@ -142,15 +172,20 @@ def _pick_time(hour: int, minute: int, meridiem: str | None, offered: Sequence[s
     return f"{hour:02d}:{minute:02d}"
 
 
+_HALF_PAST = re.compile(r"\bhalf (?:past )?" + _HOUR + r"\b")
+
+
 def parse_time(text: str, offered: Sequence[str] = ()) -> str | None:
     """The time a (normalized) message names, as HH:MM, or None if it names none."""
+    if match := _HALF_PAST.search(text):  # "half three" (British): 3:30
+        return _pick_time(_hour(match.group(1)), 30, None, offered)
     if match := _CLOCK_TIME.search(text):
         return _pick_time(int(match.group(1)), int(match.group(2)), match.group(3), offered)
     if match := _HOUR_MERIDIEM.search(text):
         return _pick_time(_hour(match.group(1)), 0, match.group(2), offered)
     if _NOON.search(text):
         return "12:00"
-    if match := _AT_HOUR.search(text) or _BARE_HOUR.match(text):
+    if match := _AT_HOUR.search(text) or _DO_HOUR.search(text) or _BARE_HOUR.match(text):
         return _pick_time(_hour(match.group(1)), 0, None, offered)
     return None
 
@@ -258,12 +293,15 @@ _DATE_TIME_WORDS = [
     _US_DATE,
     _RELATIVE,
     _DAY_OF_MONTH,
+    _ORDINAL_DAY,
     _WEEKDAY,
     _CLOCK_TIME,
     _HOUR_MERIDIEM,
     _NOON,
     _AT_HOUR,
+    _DO_HOUR,
     _BARE_HOUR,
+    _HALF_PAST,
     _SPAN,
     _NEXT_WEEK,
     _PART_OF_DAY,
