@@ -53,6 +53,18 @@ MAX_PROJECT_CHOICES = 6
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
+def project_card(item: dict[str, object]) -> dict[str, str]:
+    """A project for the page's card: its name (the link), status and appointment."""
+    project = KnownProject.from_body(item)
+    return {
+        "number": str(project.number),
+        "title": project.title,
+        "url": str(item.get("project_url") or ""),
+        "status": project.status or "Status unknown",
+        "appointment": project.appointment,
+    }
+
+
 class Turn:
     """One message of one session (the session's lock is held by the caller)."""
 
@@ -183,7 +195,16 @@ class Turn:
     def list_projects(self, path: str, group: str) -> AgentReply:
         result = self.call(group, path)
         self.remember_projects(result)
-        return self.relay(result, self.project_choices("{verb} project {n}") or list(MENU))
+        reply = self.relay(result, self.project_choices("{verb} project {n}") or list(MENU))
+        items = result.body.get("projects")
+        if not result.ok or not isinstance(items, list) or not items or path != "/list_projects":
+            return reply
+        cards = [project_card(item) for item in items if isinstance(item, dict)]
+        total = result.body.get("total") or len(cards)
+        text = f"You have {total} project{'s' if total != 1 else ''}:"
+        if result.body.get("truncated"):
+            text = f"You have {total} projects; here are the first {len(cards)}:"
+        return AgentReply(text, reply.choices, cards=cards)
 
     def known_projects(self) -> ActionResult | None:
         """The project list, fetched first if we have none yet; a failed fetch is returned."""
