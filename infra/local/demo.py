@@ -53,6 +53,9 @@ class Conversation:
         self.session_id = answer["session_id"]
         self.choices = answer.get("choices") or []
         show("assistant", answer["response"])
+        for card in answer.get("cards") or []:
+            when = f", {card['appointment']}" if card.get("appointment") else ""
+            show("", f"[{card['title']}] {card['status']}{when} ({card['url']})")
         return str(answer["response"])
 
 
