@@ -368,7 +368,10 @@ def test_schedule_a_project_named_any_way(
         "session_id": SESSION,
         "project_id": project_id,
     }
-    assert "Which date works for you? Available: Tuesday, December 1" in reply.text
+    assert (
+        "Which date works for you? I have 5 free dates, from Tuesday, December 1 to Thursday, "
+        "December 10: pick one below" in reply.text
+    )
     assert reply.choices == DATE_CHOICES
 
 

@@ -50,6 +50,8 @@ from agent_bridge.chat.runtime import AgentReply
 
 MAX_DATE_CHOICES = 14
 MAX_PROJECT_CHOICES = 6
+SHORT_DATE_LIST = 4  # more offered dates than this are said as a span
+_AVAILABLE_LIST = re.compile(r"Available: [^.]*\.")
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -507,6 +509,8 @@ class Turn:
             self.memory.offer = None
             self.memory.projects = []  # statuses changed: list again before naming one
         reply = self.relay(result, self.offer_choices() or list(MENU))
+        if step == "await_date":
+            reply = AgentReply(self.dates_in_short(reply.text), reply.choices)
         if step == "await_date" and project is not None and project.appointment:
             reply = AgentReply(
                 f"You're booked for {project.appointment}; a new time replaces it. {reply.text}",
@@ -516,6 +520,18 @@ class Turn:
         if step == "done" and url and str(url) not in reply.text:
             reply = AgentReply(f"{reply.text} Details: {url}", reply.choices)
         return reply
+
+    def dates_in_short(self, text: str) -> str:
+        """A long list of offered dates as its span: the buttons carry each date."""
+        offer = self.memory.offer
+        dates = [d for d in offer.dates if real_date(d)] if offer else []
+        if len(dates) <= SHORT_DATE_LIST:
+            return text
+        span = (
+            f"I have {len(dates)} free dates, from {long_date(dates[0])} to "
+            f"{long_date(dates[-1])}: pick one below, or type the date you'd like."
+        )
+        return _AVAILABLE_LIST.sub(span, text, count=1)
 
     def offer_choices(self) -> list[str]:
         offer = self.memory.offer
