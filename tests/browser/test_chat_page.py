@@ -174,6 +174,8 @@ def test_a_phone_can_sign_in_and_chat(
         page.goto(chat_url + "/")
         expect(page.locator("#signin-button")).to_be_in_viewport()
         assert_fits_and_tappable(page)
+        if width == PHONE["width"]:
+            shoot(page, "chat-phone-signin.png")
         page.select_option("#customer", "CUST001")
         page.locator("#signin-button").tap()
         expect(page.locator("#who")).to_contain_text("Dana Whitfield")

@@ -14,7 +14,10 @@ The parts, each small and testable on its own:
 * `projects`: the project a message names (number, order number, ordinal, type/category
   with typos).
 * `memory`: per-session memory (project list, offer, pending yes/no, the last question).
-* `turn`: one message's dispatch and replies; `agent`: `LocalAgent` itself.
+* `base`, `booking`, `turn`: one message's replies (action calls and naming a project;
+  booking, moving and cancelling; dispatch, reads, hours and notes).
+* `wording`: dates and times as people write them, and the fixed sentences.
+* `agent`: `LocalAgent` itself.
 
 docs/conversation.md lists what it understands, with examples.
 """
