@@ -26,6 +26,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 PHONE = {"width": 360, "height": 740}
 MIN_TARGET_PX = 44
+TURN_MS = 20_000  # one turn through Lambdas and workflows, on a machine shared by others
 
 
 @pytest.fixture(scope="module")
@@ -124,13 +125,15 @@ def assert_fits_and_tappable(page: Page) -> None:
 def book_until_question(page: Page) -> str:
     """Schedule project 1 by clicking a date and a time; the time chosen."""
     send(page, "schedule project 1")
-    expect(page.locator(".msg.bot").last).to_contain_text("Which date works for you?")
+    expect(page.locator(".msg.bot").last).to_contain_text(
+        "Which date works for you?", timeout=TURN_MS
+    )
     page.locator("#choices button").first.click()
-    expect(page.locator(".msg.bot").last).to_contain_text("Free times on")
+    expect(page.locator(".msg.bot").last).to_contain_text("Free times on", timeout=TURN_MS)
     time_button = page.locator("#choices button", has_text=":").first
     chosen = time_button.inner_text()
     time_button.click()
-    expect(page.locator(".msg.bot").last).to_contain_text("Shall I book")
+    expect(page.locator(".msg.bot").last).to_contain_text("Shall I book", timeout=TURN_MS)
     return chosen
 
 
@@ -141,7 +144,7 @@ def test_sign_in_and_book_an_appointment_by_clicking(
     expect(page.locator("#who")).to_contain_text("Dana Whitfield")
 
     page.get_by_role("button", name="Show my projects").click()
-    expect(page.locator(".msg.bot").last).to_contain_text("You have")
+    expect(page.locator(".msg.bot").last).to_contain_text("You have", timeout=TURN_MS)
     link = page.locator(".card a[href$='/details/12345']")
     expect(link).to_have_text("Installation Flooring ORD-2025-001")  # the name is the link
     expect(link).to_have_attribute("target", "_blank")
@@ -150,7 +153,7 @@ def test_sign_in_and_book_an_appointment_by_clicking(
     chosen_time = book_until_question(page)
     assert sandbox_control.bookings() == []
     page.get_by_role("button", name="Yes, book it").click()
-    expect(page.locator(".msg.bot").last).to_contain_text("is booked for")
+    expect(page.locator(".msg.bot").last).to_contain_text("is booked for", timeout=TURN_MS)
     assert " AM" in last_bot_message(page) or " PM" in last_bot_message(page)
     page.set_viewport_size({"width": 1280, "height": 1000})
     shoot(page, "chat-desktop.png")
@@ -182,7 +185,9 @@ def test_a_phone_can_sign_in_and_chat(
         page.get_by_role("button", name="Show my projects").tap()
         expect(page.locator(".card").first).to_be_visible()
         send(page, "move my windows appointment")
-        expect(page.locator(".msg.bot").last).to_contain_text("a new time replaces it")
+        expect(page.locator(".msg.bot").last).to_contain_text(
+            "a new time replaces it", timeout=TURN_MS
+        )
         expect(page.locator("#send")).to_be_in_viewport()
         assert_fits_and_tappable(page)
         if width == PHONE["width"]:
@@ -198,7 +203,9 @@ def test_a_failed_booking_leaves_no_dead_buttons(
     book_until_question(phone)
     sandbox_control.add_fault("schedule", "status", status=503, count=20)
     phone.get_by_role("button", name="Yes, book it").click()
-    expect(phone.locator(".msg.bot, .msg.error").last).not_to_contain_text("Shall I book")
+    expect(phone.locator(".msg.bot, .msg.error").last).not_to_contain_text(
+        "Shall I book", timeout=30_000
+    )
     answer = phone.locator(".msg").last.inner_text()
     assert "booked for" not in answer
     buttons = phone.locator("#choices button").all_inner_texts()
@@ -218,7 +225,7 @@ def test_a_slow_turn_shows_it_is_working_and_fetches_its_result(
     expect(phone.locator("#choices button")).to_have_count(0)  # no buttons while it works
     shoot(phone, "chat-slow-turn.png")
     # The page asks again by itself: the result arrives without the customer doing anything.
-    expect(phone.locator(".msg.bot").last).to_contain_text("is booked for", timeout=30_000)
+    expect(phone.locator(".msg.bot").last).to_contain_text("is booked for", timeout=TURN_MS)
     expect(phone.locator(".typing")).to_have_count(0)
     assert phone.locator(".msg.you").count() == customer_bubbles + 1  # no follow-up bubble
     assert len([b for b in sandbox_control.bookings() if b["action"] == "book"]) == 1
@@ -229,14 +236,18 @@ def test_the_conversation_survives_a_reload_and_sign_out_forgets_it(
 ) -> None:
     sign_in(phone, chat_url)
     send(phone, "schedule project 1")
-    expect(phone.locator(".msg.bot").last).to_contain_text("Which date works for you?")
+    expect(phone.locator(".msg.bot").last).to_contain_text(
+        "Which date works for you?", timeout=TURN_MS
+    )
     dates = phone.locator("#choices button").all_inner_texts()
     phone.reload()
     expect(phone.locator(".msg.you")).to_contain_text(["schedule project 1"])
-    expect(phone.locator(".msg.bot").last).to_contain_text("Which date works for you?")
+    expect(phone.locator(".msg.bot").last).to_contain_text(
+        "Which date works for you?", timeout=TURN_MS
+    )
     assert phone.locator("#choices button").all_inner_texts() == dates
     phone.locator("#choices button").first.click()  # the same chat session continues
-    expect(phone.locator(".msg.bot").last).to_contain_text("Free times on")
+    expect(phone.locator(".msg.bot").last).to_contain_text("Free times on", timeout=TURN_MS)
 
     phone.get_by_role("button", name="Sign out").click()
     expect(phone.locator("#signin")).to_be_visible()
