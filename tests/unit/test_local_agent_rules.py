@@ -329,3 +329,12 @@ def test_a_slow_turn_is_fetched_by_a_follow_up() -> None:
     assert reply.text.startswith("Your appointment is booked for Thursday, December 3 at 10:00")
     confirms = [c for c in actions.calls if c.path == "/confirm_appointment"]
     assert len(confirms) == 2 and confirms[0].parameters == confirms[1].parameters
+
+
+def test_a_greeting_or_a_part_not_understood_around_a_request() -> None:
+    actions = FakeActions()
+    agent = agent_with(actions)
+    reply = agent.ask(SESSION, "Hi! Show me my projects")
+    assert reply.text.startswith("You have 3 projects") and len(reply.cards) == 3
+    reply = agent.ask(SESSION, "I moved house last year. Who is the tech for the windows?")
+    assert reply.text == 'I didn\'t understand "I moved house last year".\n\nTech of Windows.'

@@ -22,6 +22,7 @@ from agent_bridge.chat.local_agent.wording import (
     HANDOFF,
     HELLO,
     MENU,
+    NOT_UNDERSTOOD,
     normalize,
 )
 from agent_bridge.chat.runtime import AgentReply
@@ -53,19 +54,29 @@ class Turn(TurnWithBooking):
         return self.several_requests(parts)
 
     def several_requests(self, parts: list[str]) -> AgentReply:
-        """Two requests in one message: in order, stopping honestly at a question."""
+        """Two requests in one message: in order, stopping honestly at a question. A greeting
+        part needs no answer of its own; a part not understood is named, not explained."""
         answers: list[str] = []
+        cards: list[dict[str, str]] = []
         reply = AgentReply("")
+        understood = False
         for index, part in enumerate(parts):
             turn = Turn(self.invoke, self.today, self.session_id, self.memory, part)
             reply = turn.one_request()
-            answers.append(reply.text)
+            cards += reply.cards
+            if reply.text == NOT_UNDERSTOOD:
+                answers.append(f'I didn\'t understand "{part}".')
+            elif reply.text != HELLO:
+                answers.append(reply.text)
+                understood = True
             rest = parts[index + 1 :]
             if rest and (self.memory.pending or self.memory.question):
                 left = " and ".join(f'"{p}"' for p in rest)
                 answers.append(f"I haven't done {left} yet: answer this first, then ask me again.")
                 break
-        return AgentReply("\n\n".join(answers), reply.choices)
+        if not understood:
+            return AgentReply(NOT_UNDERSTOOD, reply.choices)
+        return AgentReply("\n\n".join(answers), reply.choices, reply.working, cards)
 
     def one_request(self) -> AgentReply:
         pending, self.memory.pending = self.memory.pending, None
