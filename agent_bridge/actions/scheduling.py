@@ -66,7 +66,7 @@ def flow_answer(ctx: ActionContext, view: FlowView, project: Project | None) -> 
             raise errors.ActionError(status, view.message, str(error or "FLOW_FAILED"))
         if view.outcome == checkpoint.OUTCOME_BOOKED:
             count("BookingConfirmed", test_mode=str(bool(view.result.get("test_mode"))))
-    return answers.flow_body(view, project)
+    return answers.flow_body(view, project, timezone=ctx.timezone)
 
 
 def same_flow(view: FlowView, project_id: str) -> bool:
