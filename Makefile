@@ -27,10 +27,10 @@ demo: setup
 	$(BIN)/python -m infra.local.demo
 
 sandbox: setup
-	$(BIN)/python -m infra.local.pf360_sandbox --port $${PORT:-8360}
+	$(BIN)/python -m infra.local.pf360_sandbox --port $${SANDBOX_PORT:-8360}
 
 local-stack: setup
-	$(BIN)/python -m infra.local.stack --port $${PORT:-5005}
+	$(BIN)/python -m infra.local.stack --port $${AWS_PORT:-5005} --sandbox-port $${SANDBOX_PORT:-8360}
 
 sfn-local: setup
 	$(BIN)/python -m infra.local.sfn_local
@@ -45,7 +45,7 @@ schemas: setup
 	$(BIN)/python -m agent_bridge.schemas
 
 run: setup
-	$(BIN)/python -m agent_bridge.chat.server
+	$(BIN)/python -m agent_bridge.chat.server --port $${CHAT_PORT:-8080} --aws-port $${AWS_PORT:-5005} --sandbox-port $${SANDBOX_PORT:-8360}
 
 token: setup
 	@test -n "$(CUSTOMER)" -a -n "$(CLIENT)" || { echo "usage: make token CUSTOMER=CUST001 CLIENT=acme-corp" >&2; exit 2; }

@@ -25,6 +25,7 @@ from agent_bridge.chat.auth import AuthConfig, TokenValidator
 from agent_bridge.chat.local_agent import LocalAgent
 from agent_bridge.chat.runtime import AgentRuntime
 from agent_bridge.sessions import SessionStore
+from infra.local import ports
 from infra.local.dev_tokens import mint_customer_token
 from infra.local.stack import LocalStack, run_in_foreground
 from ops.context import OpsContext
@@ -130,6 +131,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--aws-port", type=int, default=5005)
     parser.add_argument("--sandbox-port", type=int, default=8360)
     args = parser.parse_args(argv)
+    ports.check_free(
+        ports.chat(args.port, args.host), ports.aws(args.aws_port), ports.sandbox(args.sandbox_port)
+    )
 
     print("Starting the local stack (AWS, in-process Lambdas, PF360 sandbox)...", flush=True)
     stack = LocalStack(
