@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup test lint demo run token sandbox local-stack sfn-local bench-workflow clean
+.PHONY: setup test lint demo run token sandbox local-stack sfn-local bench-workflow clean chromium ops-demo
 
 setup: $(STAMP)
 
@@ -14,8 +14,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-test: setup
+test: setup chromium
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+# The browser tests' Chromium: found, installed with apt as root, or one sentence saying what to install.
+chromium:
+	@sh infra/local/ensure_chromium.sh
 
 lint: setup
 	$(BIN)/ruff check .
