@@ -51,6 +51,11 @@ schemas: setup
 run: setup
 	$(BIN)/python -m agent_bridge.chat.server --port $${CHAT_PORT:-8080} --aws-port $${AWS_PORT:-5005} --sandbox-port $${SANDBOX_PORT:-8360}
 
+# The local stack with failed, waiting and replayed bookings made through the chat API, and
+# the ops console open on them (docs/local-stack.md).
+ops-demo: setup
+	$(BIN)/python -m infra.local.ops_demo --port $${CHAT_PORT:-8080} --aws-port $${AWS_PORT:-5005} --sandbox-port $${SANDBOX_PORT:-8360}
+
 token: setup
 	@test -n "$(CUSTOMER)" -a -n "$(CLIENT)" || { echo "usage: make token CUSTOMER=CUST001 CLIENT=acme-corp" >&2; exit 2; }
 	@$(BIN)/python -m infra.local.dev_tokens --customer "$(CUSTOMER)" --client "$(CLIENT)"
