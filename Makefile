@@ -31,9 +31,11 @@ demo: setup
 	$(BIN)/python -m infra.local.demo
 
 sandbox: setup
+	@$(BIN)/python -m infra.local.ports --sandbox $${SANDBOX_PORT:-8360}
 	$(BIN)/python -m infra.local.pf360_sandbox --port $${SANDBOX_PORT:-8360}
 
 local-stack: setup
+	@$(BIN)/python -m infra.local.ports --aws $${AWS_PORT:-5005} --sandbox $${SANDBOX_PORT:-8360}
 	$(BIN)/python -m infra.local.stack --port $${AWS_PORT:-5005} --sandbox-port $${SANDBOX_PORT:-8360}
 
 sfn-local: setup
@@ -49,11 +51,13 @@ schemas: setup
 	$(BIN)/python -m agent_bridge.schemas
 
 run: setup
+	@$(BIN)/python -m infra.local.ports --chat $${CHAT_PORT:-8080} --aws $${AWS_PORT:-5005} --sandbox $${SANDBOX_PORT:-8360}
 	$(BIN)/python -m agent_bridge.chat.server --port $${CHAT_PORT:-8080} --aws-port $${AWS_PORT:-5005} --sandbox-port $${SANDBOX_PORT:-8360}
 
 # The local stack with failed, waiting and replayed bookings made through the chat API, and
 # the ops console open on them (docs/local-stack.md).
 ops-demo: setup
+	@$(BIN)/python -m infra.local.ports --chat $${CHAT_PORT:-8080} --aws $${AWS_PORT:-5005} --sandbox $${SANDBOX_PORT:-8360}
 	$(BIN)/python -m infra.local.ops_demo --port $${CHAT_PORT:-8080} --aws-port $${AWS_PORT:-5005} --sandbox-port $${SANDBOX_PORT:-8360}
 
 token: setup

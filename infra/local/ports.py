@@ -67,3 +67,26 @@ def suggest_free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((host, 0))
         return int(probe.getsockname()[1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m infra.local.ports --chat 8080 --aws 5005`: the check alone, before the
+    heavy imports of the servers, so a busy port stops a make target within a second."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Stop with a sentence if a port is busy.")
+    parser.add_argument("--chat", type=int)
+    parser.add_argument("--aws", type=int)
+    parser.add_argument("--sandbox", type=int)
+    args = parser.parse_args(argv)
+    wanted = [
+        make(port)
+        for make, port in ((chat, args.chat), (aws, args.aws), (sandbox, args.sandbox))
+        if port is not None
+    ]
+    check_free(*wanted)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

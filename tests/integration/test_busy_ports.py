@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -72,3 +73,21 @@ def test_a_free_port_passes_the_check() -> None:
         probe.bind(("127.0.0.1", 0))
         free = int(probe.getsockname()[1])
     ports.check_free(ports.chat(free), ports.aws(0), ports.sandbox(0))
+
+
+def test_the_server_itself_checks_too_when_started_without_make(busy_port: int) -> None:
+    """`python -m agent_bridge.chat.server` alone (no make pre-check) stops instead of hanging."""
+    finished = subprocess.run(
+        [
+            *(sys.executable, "-m", "agent_bridge.chat.server", "--port", "0"),
+            *("--aws-port", str(busy_port), "--sandbox-port", "0"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,  # the server's imports are heavy on a loaded machine; a hang is forever
+        check=False,
+    )
+    assert finished.returncode == 1
+    assert f"Port {busy_port} on 127.0.0.1 {SENTENCE_PARTS['AWS_PORT']}" in finished.stderr
+    assert "Traceback" not in finished.stderr
