@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup test lint demo run token sandbox local-stack sfn-local bench-workflow clean
+.PHONY: setup test lint demo run token sandbox local-stack sfn-local bench-workflow clean chromium ops-demo
 
 setup: $(STAMP)
 
@@ -14,8 +14,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-test: setup
+test: setup chromium
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+# The browser tests' Chromium: found, installed with apt as root, or one sentence saying what to install.
+chromium:
+	@sh infra/local/ensure_chromium.sh
 
 lint: setup
 	$(BIN)/ruff check .
@@ -27,10 +31,12 @@ demo: setup
 	$(BIN)/python -m infra.local.demo
 
 sandbox: setup
-	$(BIN)/python -m infra.local.pf360_sandbox --port $${PORT:-8360}
+	@$(BIN)/python -m infra.local.ports --sandbox $${SANDBOX_PORT:-8360}
+	$(BIN)/python -m infra.local.pf360_sandbox --port $${SANDBOX_PORT:-8360}
 
 local-stack: setup
-	$(BIN)/python -m infra.local.stack --port $${PORT:-5005}
+	@$(BIN)/python -m infra.local.ports --aws $${AWS_PORT:-5005} --sandbox $${SANDBOX_PORT:-8360}
+	$(BIN)/python -m infra.local.stack --port $${AWS_PORT:-5005} --sandbox-port $${SANDBOX_PORT:-8360}
 
 sfn-local: setup
 	$(BIN)/python -m infra.local.sfn_local
@@ -45,7 +51,14 @@ schemas: setup
 	$(BIN)/python -m agent_bridge.schemas
 
 run: setup
-	$(BIN)/python -m agent_bridge.chat.server
+	@$(BIN)/python -m infra.local.ports --chat $${CHAT_PORT:-8080} --aws $${AWS_PORT:-5005} --sandbox $${SANDBOX_PORT:-8360}
+	$(BIN)/python -m agent_bridge.chat.server --port $${CHAT_PORT:-8080} --aws-port $${AWS_PORT:-5005} --sandbox-port $${SANDBOX_PORT:-8360}
+
+# The local stack with failed, waiting and replayed bookings made through the chat API, and
+# the ops console open on them (docs/local-stack.md).
+ops-demo: setup
+	@$(BIN)/python -m infra.local.ports --chat $${CHAT_PORT:-8080} --aws $${AWS_PORT:-5005} --sandbox $${SANDBOX_PORT:-8360}
+	$(BIN)/python -m infra.local.ops_demo --port $${CHAT_PORT:-8080} --aws-port $${AWS_PORT:-5005} --sandbox-port $${SANDBOX_PORT:-8360}
 
 token: setup
 	@test -n "$(CUSTOMER)" -a -n "$(CLIENT)" || { echo "usage: make token CUSTOMER=CUST001 CLIENT=acme-corp" >&2; exit 2; }

@@ -25,6 +25,7 @@ from agent_bridge.chat.auth import AuthConfig, TokenValidator
 from agent_bridge.chat.local_agent import LocalAgent
 from agent_bridge.chat.runtime import AgentRuntime
 from agent_bridge.sessions import SessionStore
+from infra.local import ports, turn_log
 from infra.local.dev_tokens import mint_customer_token
 from infra.local.stack import LocalStack, run_in_foreground
 from infra.local.tenant_zones import template_parameter, today_for
@@ -131,7 +132,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--aws-port", type=int, default=5005)
     parser.add_argument("--sandbox-port", type=int, default=8360)
     args = parser.parse_args(argv)
+    ports.check_free(
+        ports.chat(args.port, args.host), ports.aws(args.aws_port), ports.sandbox(args.sandbox_port)
+    )
 
+    verbose = turn_log.quiet_unless_verbose()
     print("Starting the local stack (AWS, in-process Lambdas, PF360 sandbox)...", flush=True)
     stack = LocalStack(
         port=args.aws_port,
@@ -144,7 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     ).start()
     ops_token = os.environ.get("OPS_TOKEN") or secrets.token_urlsafe(18)
     server = ChatServer(
-        local_app(stack, ops_token=ops_token), host=args.host, port=args.port
+        local_app(stack, turn_log.local_runtime(stack, ACTION_FUNCTIONS), ops_token=ops_token),
+        host=args.host,
+        port=args.port,
     ).start()
     print(f"Chat page        : {server.base_url}/")
     print(f"Chat API         : POST {server.base_url}/api/chat/simple")
@@ -155,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"PF360 sandbox    : {stack.sandbox.base_url}")
     print("Sign in on the page as a sandbox customer (CUST001 Dana Whitfield is a good start),")
     print("or get a token with: make token CUSTOMER=CUST001 CLIENT=acme-corp")
+    print(turn_log.hint(verbose))
     print("Ctrl-C stops everything.", flush=True)
     run_in_foreground(server.stop, stack.stop)
     return 0

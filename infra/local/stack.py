@@ -24,7 +24,7 @@ import boto3
 from moto.core.config import default_user_config
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
-from infra.local import moto_gaps
+from infra.local import moto_gaps, ports
 from infra.local.template_loader import DeployedStack, deploy_template
 
 if TYPE_CHECKING:
@@ -168,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sandbox-port", type=int, default=8360, help="PF360 sandbox port")
     parser.add_argument("--no-sandbox", action="store_true", help="do not start the sandbox")
     args = parser.parse_args(argv)
+    sandbox_port = [] if args.no_sandbox else [ports.sandbox(args.sandbox_port)]
+    ports.check_free(ports.aws(args.port), *sandbox_port)
 
     stack = LocalStack(
         port=args.port, sandbox_port=args.sandbox_port, with_sandbox=not args.no_sandbox

@@ -1,6 +1,6 @@
 """Headless Chromium for the page tests: Debian's package driven by Playwright.
 
-No browser download: Playwright launches /usr/bin/chromium (.ci/run installs it) with the
+No browser download: Playwright launches /usr/bin/chromium (make test installs it) with the
 flags this sandboxed machine needs (no sandbox as root, no background networking).
 """
 
@@ -33,7 +33,7 @@ SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", ROOT / "build" / "screenshot
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail(
-            f"Chromium is not installed at {CHROMIUM}; .ci/run installs Debian's chromium "
+            f"Chromium is not installed at {CHROMIUM}; make test installs Debian's chromium "
             "package (apt-get install chromium)"
         )
     with sync_playwright() as playwright:

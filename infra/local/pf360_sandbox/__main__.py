@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from infra.local import ports
+
 from .seed import CLIENTS, CUSTOMERS, PROJECTS
 from .server import SandboxServer
 
@@ -40,6 +42,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8360)
     parser.add_argument("--quiet", action="store_true", help="no log line per request")
     args = parser.parse_args(argv)
+    ports.check_free(ports.sandbox(args.port, args.host))
     server = SandboxServer(args.host, args.port, quiet=args.quiet)
     print(_banner(server.base_url), flush=True)
     server.serve_forever()
