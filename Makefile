@@ -45,7 +45,7 @@ schemas: setup
 	$(BIN)/python -m agent_bridge.schemas
 
 run: setup
-	$(BIN)/python -m agent_bridge.chat.server
+	$(BIN)/python -m infra.local.chat_server
 
 token: setup
 	@test -n "$(CUSTOMER)" -a -n "$(CLIENT)" || { echo "usage: make token CUSTOMER=CUST001 CLIENT=acme-corp" >&2; exit 2; }
