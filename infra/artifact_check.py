@@ -9,10 +9,9 @@ is not shipped fails here instead of on AWS.
 from __future__ import annotations
 
 import json
-import subprocess  # noqa: S404  (a fresh interpreter is the point)
+import subprocess
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 from infra.package import build
 

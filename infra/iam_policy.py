@@ -75,7 +75,8 @@ def translate(
     values.update(parameters or {})
     # The translator asks boto3 for a region even when AWS::Region is given.
     os.environ.setdefault("AWS_DEFAULT_REGION", values["AWS::Region"])
-    return transform(source, values, _NoManagedPolicies())
+    translated: dict[str, Any] = transform(source, values, _NoManagedPolicies())
+    return translated
 
 
 def _as_packaged(template: dict[str, Any]) -> None:
@@ -154,7 +155,7 @@ def lint(template_text: str | None = None, cfn: Mapping[str, Any] | None = None)
         if line.strip().startswith("Resource:") and '"*"' in line.split("#")[0]:
             previous = lines[number - 2].strip() if number > 1 else ""
             if "#" not in line and not previous.startswith("#"):
-                problems.append(f"template.yaml:{number}: Resource \"*\" without a comment why")
+                problems.append(f'template.yaml:{number}: Resource "*" without a comment why')
     cfn = cfn if cfn is not None else translate()
     for logical_id, resource in cfn["Resources"].items():
         if resource["Type"] != "AWS::IAM::Role":
@@ -164,7 +165,7 @@ def lint(template_text: str | None = None, cfn: Mapping[str, Any] | None = None)
             if "*" in _as_list(statement.get("Resource")):
                 loose = [a for a in actions if a not in NO_RESOURCE_LEVEL]
                 if loose:
-                    problems.append(f"{logical_id}: Resource \"*\" for {', '.join(loose)}")
+                    problems.append(f'{logical_id}: Resource "*" for {", ".join(loose)}')
             for action in actions:
                 if any(_matches(action, d, case=False) for d in DESTRUCTIVE):
                     resources = " ".join(str(r) for r in _as_list(statement.get("Resource")))

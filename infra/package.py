@@ -20,7 +20,7 @@ import hashlib
 import importlib.util
 import json
 import shutil
-import subprocess  # noqa: S404  (pip is run on purpose)
+import subprocess
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass

@@ -28,7 +28,9 @@ def violations(
     for logical_id, resource in sam["Resources"].items():
         if resource["Type"] == "AWS::SecretsManager::Secret":
             name = resolver.names[logical_id]
-            resolver.arns[logical_id] = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT_ID}:secret:{name}-AbCdEf"
+            resolver.arns[logical_id] = (
+                f"arn:aws:secretsmanager:{REGION}:{ACCOUNT_ID}:secret:{name}-AbCdEf"
+            )
             secrets[name] = resolver.arns[logical_id]
     cfn = translate(sam)
     by_name = {
@@ -52,7 +54,8 @@ def violations(
             continue
         if action.startswith("secretsmanager:"):
             name = resource.split(":secret:", 1)[-1]
-            name = secrets.get(name) and name or re.sub(r"-[A-Za-z0-9]{6}$", "", name)
+            if name not in secrets:
+                name = re.sub(r"-[A-Za-z0-9]{6}$", "", name)
             resource = secrets.get(name, resource)
         if not allows(grants_of[logical_id], action, resource):
             found.append(f"{logical_id}: {action} on {resource} is not allowed by its role")

@@ -123,7 +123,7 @@ def install(path: str) -> None:
                 )
         return original(self, operation_name, api_params)
 
-    BaseClient._make_api_call = _make_api_call  # type: ignore[method-assign]
+    BaseClient._make_api_call = _make_api_call
 
 
 def install_from_environment(environ: Mapping[str, str] | None = None) -> bool:

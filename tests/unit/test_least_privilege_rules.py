@@ -67,7 +67,7 @@ def test_unknown_call_shapes_and_functions_fail() -> None:
 
 def test_template_policy_rules_hold_and_catch_a_wildcard() -> None:
     assert lint() == []
-    text = "      Resource: \"*\"\n"
+    text = '      Resource: "*"\n'
     assert lint(text, cfn={"Resources": {}}) == [
         'template.yaml:1: Resource "*" without a comment why'
     ]

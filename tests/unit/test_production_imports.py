@@ -74,4 +74,6 @@ def test_packaging_refuses_a_handler_that_reaches_the_harness() -> None:
     # The chat server is the local composition; no Lambda may ship it.
     with pytest.raises(PackagingError, match="must not import the local harness"):
         module_closure("infra.local.chat_server")
-    assert not any(m.startswith("infra") for m in module_closure("agent_bridge.chat.lambda_handler"))
+    assert not any(
+        m.startswith("infra") for m in module_closure("agent_bridge.chat.lambda_handler")
+    )
