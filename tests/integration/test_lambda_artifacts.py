@@ -73,3 +73,29 @@ def test_the_probe_fails_without_the_layer(manifest: dict[str, object]) -> None:
     )
     assert done.returncode != 0
     assert "No module named 'aws_lambda_powertools'" in done.stderr
+
+
+def test_the_layer_pins_equal_the_projects_pins() -> None:
+    """The code that runs locally runs with the same package versions on AWS."""
+    import tomllib
+
+    root = Path(__file__).resolve().parents[2]
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text())
+    project = {
+        d.split("==")[0].lower(): d.split("==")[1] for d in pyproject["project"]["dependencies"]
+    }
+    layer = {}
+    for line in (root / "requirements-lambda.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, version = line.split("==")
+            layer[name.lower()] = version
+    for name, version in layer.items():
+        if name in project:
+            assert project[name] == version, name
+    runtime_only = {"boto3", "botocore", "waitress", "pyyaml", "rich"}
+    assert set(project) - set(layer) <= runtime_only
+
+
+def test_every_function_ships_its_own_code_tree() -> None:
+    for spec in template_functions():
+        assert spec.code_uri == f"../build/lambda/functions/{spec.logical_id}", spec
