@@ -182,7 +182,13 @@ class FlowDriver:
 
     # ------------------------------------------------------------------ booking
 
-    def start_booking(self, session: SessionRecord, project_id: str, timezone: str) -> FlowView:
+    def start_booking(
+        self,
+        session: SessionRecord,
+        project_id: str,
+        timezone: str,
+        order_number: str | None = None,
+    ) -> FlowView:
         """Start a booking for this session (superseding a waiting one); returns the first offer."""
         previous = checkpoint.read(self.table, session.session_id)
         if previous is not None and previous.step != checkpoint.STEP_DONE:
@@ -206,7 +212,7 @@ class FlowDriver:
             stateMachineArn=self.booking_arn, name=name, input=json.dumps(flow.to_dict())
         )
         checkpoint.set_execution(self.table, session.session_id, flow_id, started["executionArn"])
-        self._index("booking", started["executionArn"], session, project_id)
+        self._index("booking", started["executionArn"], session, project_id, order_number)
         return self.wait_for_change(session.session_id, seq)
 
     def resume(self, session_id: str, answer: dict[str, Any]) -> FlowView:
@@ -238,7 +244,14 @@ class FlowDriver:
             return self._stale(cp)
         return self.wait_for_change(session_id, cp.seq)
 
-    def _index(self, kind: str, arn: str, session: SessionRecord, project_id: str) -> None:
+    def _index(
+        self,
+        kind: str,
+        arn: str,
+        session: SessionRecord,
+        project_id: str,
+        order_number: str | None = None,
+    ) -> None:
         """Business-key lookup for operators (a failure here must not fail the customer)."""
         if self.index is None:
             return
@@ -249,6 +262,7 @@ class FlowDriver:
                 client_id=session.client_id,
                 customer_id=session.customer_id,
                 project_id=project_id,
+                order_number=order_number,
             )
         except ClientError:
             log.exception("could not index execution %s", arn.rsplit(":", 1)[-1])
@@ -297,7 +311,13 @@ class FlowDriver:
 
     # ------------------------------------------------------------------ cancellation
 
-    def cancel(self, session: SessionRecord, project_id: str, timezone: str) -> FlowView:
+    def cancel(
+        self,
+        session: SessionRecord,
+        project_id: str,
+        timezone: str,
+        order_number: str | None = None,
+    ) -> FlowView:
         """Run the cancellation flow and wait for its outcome (it has no customer waits)."""
         flow_id = uuid.uuid4().hex
         flow = FlowInput(
@@ -312,7 +332,7 @@ class FlowDriver:
             stateMachineArn=self.cancellation_arn, name=name, input=json.dumps(flow.to_dict())
         )
         arn = started["executionArn"]
-        self._index("cancellation", arn, session, project_id)
+        self._index("cancellation", arn, session, project_id, order_number)
         end = time.monotonic() + self.deadline_seconds
         while time.monotonic() < end:
             described = self.sfn.describe_execution(executionArn=arn)

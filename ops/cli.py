@@ -3,8 +3,9 @@
 Every command parses its options, calls the core, and hands the result to a view
 (`ops/cli_views.py`) or, with `--json`, prints the core's own dictionaries on stdout (and
 nothing else there). Progress bars go to stderr. Errors an operator must fix (a wrong name,
-a missing table, no credentials) are one sentence on stderr and exit status 2; a refused
-replay is exit status 1.
+a missing table, no credentials) are one sentence on stderr and exit status 2; anything
+refused (a replay or stop, one or any of a bulk run, dry run or not) or a replay that ended
+badly is exit status 1; 0 means everything asked for was (or would be) done.
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ops import cli_views as views
+from ops.annotate import annotate
 from ops.context import OpsContext, OpsError
-from ops.executions import list_executions
-from ops.failures import failed_bookings, group_failures
+from ops.executions import ExecutionRow, list_executions
+from ops.failures import group_failures, triaged_failures
+from ops.funnel import booking_funnel
 from ops.replay import (
     ReplayPlan,
     ReplayResult,
@@ -33,11 +36,15 @@ from ops.replay import (
     plan_failed_replays,
     plan_replay,
     run_replay,
+    skipped_in_bulk,
 )
-from ops.timeline import build_timeline
+from ops.stop import MAX_REASON_CHARS, stop_flow
+from ops.timeline import add_audit_events, build_timeline
+from ops.triage import CLASSES
 
 STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 KINDS = ("booking", "cancellation", "all")
+REPAIRS = ("open", "repaired")
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 EXIT_REFUSED = 1
 EXIT_ERROR = 2
@@ -144,7 +151,7 @@ def schedctl(
     as_json: bool,
     operator: str,
 ) -> None:
-    """Inspect booking executions and replay failed bookings."""
+    """Inspect booking executions, triage failures, replay failed bookings, stop flows."""
     click_ctx.obj = App(
         OpsContext(environment, region=region, profile=profile, endpoint_url=endpoint_url),
         as_json=as_json,
@@ -164,11 +171,18 @@ def executions() -> None:
 @click.option("--status", type=click.Choice(STATUSES, case_sensitive=False))
 @click.option("--client", "client_id", help="Tenant (client id); uses the business-key index.")
 @click.option("--customer", "customer_id")
-@click.option("--project", "project_id", help="With --client, needs --customer too.")
+@click.option("--project", "project_id")
+@click.option("--order", "order_number", help="PF360 order number (e.g. ORD-2025-001).")
 @click.option("--since", type=SinceType(), help="30m, 2h, 7d or an ISO date/time.")
 @click.option("--kind", type=click.Choice(KINDS), default="booking", show_default=True)
 @click.option("--limit", type=click.IntRange(1, 1000), default=25, show_default=True)
 @click.option("--page-token", default=None, help="The token a previous page printed.")
+@click.option(
+    "--class", "failure_class", type=click.Choice(CLASSES), help="Failures of this class only."
+)
+@click.option(
+    "--repair", type=click.Choice(REPAIRS), help="Failed bookings still open, or repaired since."
+)
 @click.pass_obj
 def executions_list(
     app: App,
@@ -180,8 +194,13 @@ def executions_list(
     kind: str,
     limit: int,
     page_token: str | None,
+    failure_class: str | None,
+    repair: str | None,
+    order_number: str | None,
 ) -> None:
-    """Executions newest first, filtered; by tenant through the business-key index."""
+    """Executions newest first, filtered; by tenant through the business-key index. Running
+    ones say where they wait; failed bookings say their class and whether they were
+    repaired since (replayed, or the project booked again)."""
     try:
         page = list_executions(
             app.ctx,
@@ -193,11 +212,26 @@ def executions_list(
             since=since,
             limit=limit,
             page_token=page_token,
+            order_number=order_number,
         )
-    except ValueError as error:  # a foreign page token, a project without its customer
+    except ValueError as error:  # a foreign page token
         raise click.UsageError(str(error)) from error
+    page.rows[:] = triage_filter(annotate(app.ctx, page.rows), failure_class, repair)
     data = {"executions": [row.to_dict() for row in page.rows], "next_token": page.next_token}
     app.emit(data, lambda out: views.show_executions(out, page))
+
+
+def triage_filter(
+    rows: list[ExecutionRow], failure_class: str | None, repair: str | None
+) -> list[ExecutionRow]:
+    """The same class and repair filters as the console's."""
+    if failure_class:
+        rows = [row for row in rows if row.failure_class == failure_class]
+    if repair:
+        rows = [
+            row for row in rows if row.status == "FAILED" and row.repaired == (repair == "repaired")
+        ]
+    return rows
 
 
 @executions.command("show")
@@ -206,6 +240,8 @@ def executions_list(
 def executions_show(app: App, execution: str) -> None:
     """One execution as a timeline: states, retries, offers, choices, errors, waits."""
     timeline = build_timeline(app.ctx, app.ctx.arn_for(execution))
+    timeline.execution = annotate(app.ctx, [timeline.execution])[0]
+    add_audit_events(timeline, audit_trail(app.ctx, timeline.execution.name))
     app.emit(timeline.to_dict(), lambda out: views.show_timeline(out, timeline))
 
 
@@ -215,10 +251,22 @@ def executions_show(app: App, execution: str) -> None:
 @schedctl.command()
 @click.option("--since", type=SinceType(), default="24h", show_default=True)
 @click.option("--examples", type=click.IntRange(1, 20), default=3, show_default=True)
+@click.option("--class", "failure_class", type=click.Choice(CLASSES), help="One class only.")
+@click.option("--repair", type=click.Choice(REPAIRS), help="Open ones, or repaired ones.")
 @click.pass_obj
-def failures(app: App, since: datetime, examples: int) -> None:
-    """Failed bookings grouped by error code, with counts, latest and examples."""
-    groups = group_failures(failed_bookings(app.ctx, since=since), examples=examples)
+def failures(
+    app: App, since: datetime, examples: int, failure_class: str | None, repair: str | None
+) -> None:
+    """Failed bookings in two classes, system failures (ours: retryable, replayable) and
+    customer refusals (never replayed), grouped by error code, with the PF360 calls that
+    failed, how many were repaired since, the latest and examples."""
+    rows = triaged_failures(
+        app.ctx,
+        since=since,
+        failure_class=failure_class,
+        repaired=None if repair is None else repair == "repaired",
+    )
+    groups = group_failures(rows, examples=examples)
     data = {"since": iso(since), "groups": [group.to_dict() for group in groups]}
     app.emit(data, lambda out: views.show_failures(out, groups, iso(since)))
 
@@ -279,19 +327,27 @@ def replay_one(app: App, execution: str, *, yes: bool, wait_seconds: float) -> N
 
 def replay_failed(app: App, since: datetime, *, yes: bool, wait_seconds: float) -> None:
     plans = plan_failed_replays(app.ctx, since)
+    skipped = skipped_in_bulk(app.ctx, since)
     if not yes:
-        data = {"dry_run": True, "since": iso(since), "plans": [p.to_dict() for p in plans]}
-        app.emit(data, lambda out: views.show_plans(out, plans, iso(since)))
+        data = {
+            "dry_run": True,
+            "since": iso(since),
+            "skipped": skipped,
+            "plans": [p.to_dict() for p in plans],
+        }
+        app.emit(data, lambda out: views.show_plans(out, plans, iso(since), skipped))
+        exit_if(any(not plan.allowed for plan in plans))
         return
     results = run_all(app, plans, wait_seconds)
     summary = views.summarize(results)
     data = {
         "since": iso(since),
         "summary": summary,
+        "skipped": skipped,
         "replays": [result.to_dict() for result in results],
     }
-    app.emit(data, lambda out: views.show_results(out, results, summary))
-    exit_if(summary["failed"] > 0)
+    app.emit(data, lambda out: views.show_results(out, results, summary, skipped))
+    exit_if(summary["failed"] > 0 or summary["refused"] > 0)
 
 
 def run_all(app: App, plans: list[ReplayPlan], wait_seconds: float) -> list[ReplayResult]:
@@ -324,6 +380,39 @@ def exit_if(refused: bool) -> None:
         click.get_current_context().exit(EXIT_REFUSED)
 
 
+# --------------------------------------------------------------------------- funnel
+
+
+@schedctl.command()
+@click.option("--since", type=SinceType(), default="7d", show_default=True)
+@click.option("--until", type=SinceType(), default=None, help="Default: now.")
+@click.pass_obj
+def funnel(app: App, since: datetime, until: datetime | None) -> None:
+    """The booking funnel of the period: started, date chosen, time chosen, booked, and how
+    the others ended (expired, failed, abandoned, no availability, still waiting)."""
+    result = booking_funnel(app.ctx, since, until)
+    app.emit(result.to_dict(), lambda out: views.show_funnel(out, result))
+
+
+# --------------------------------------------------------------------------- stop
+
+
+@schedctl.command()
+@click.argument("execution")
+@click.option("--reason", required=True, help="Why (kept in the audit and the execution).")
+@click.pass_obj
+def stop(app: App, execution: str, reason: str) -> None:
+    """End a flow that waits for the customer: its checkpoint says so (the customer is told on
+    their next turn), the execution ends ABORTED with OPERATOR_STOPPED, and the attempt is
+    audited. Refused (exit 1) when it is not running or not waiting for the customer."""
+    reason = reason.strip()
+    if not reason or len(reason) > MAX_REASON_CHARS:
+        raise click.UsageError(f"--reason must be 1 to {MAX_REASON_CHARS} characters.")
+    result = stop_flow(app.ctx, execution, reason=reason, operator=app.operator)
+    app.emit(result.to_dict(), lambda out: views.show_stop(out, result))
+    exit_if(not result.stopped)
+
+
 # --------------------------------------------------------------------------- audit
 
 
@@ -331,7 +420,8 @@ def exit_if(refused: bool) -> None:
 @click.argument("execution")
 @click.pass_obj
 def audit(app: App, execution: str) -> None:
-    """Who replayed a source execution, when, what started, and the result."""
+    """Who replayed or stopped an execution, when, what started, and the result (refused
+    attempts included)."""
     source = execution.strip().rsplit(":", 1)[-1]  # a name or an ARN; the trail outlives both
     items = audit_trail(app.ctx, source)
     app.emit(

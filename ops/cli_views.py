@@ -19,8 +19,11 @@ from rich.text import Text
 
 from ops.executions import ExecutionRow, Page
 from ops.failures import FailureGroup
+from ops.funnel import ENDINGS, LABELS, STAGES, Funnel
 from ops.replay import ReplayPlan, ReplayResult
+from ops.stop import StopResult
 from ops.timeline import Step, Timeline
+from ops.triage import CLASS_TEXT
 
 STATUS_STYLES = {
     "SUCCEEDED": "green",
@@ -49,6 +52,21 @@ def outcome_or_error(row: ExecutionRow) -> str:
     if row.status == "SUCCEEDED":
         return row.outcome or ""
     return row.error or ""
+
+
+def triage_note(row: ExecutionRow) -> str:
+    """`waiting in AwaitDate`, `customer refusal`, `REPAIRED: replayed by …`."""
+    if row.status == "RUNNING":
+        return f"waits in {row.waiting_in}" if row.waiting_in else "running"
+    if row.repaired_by:
+        return "REPAIRED (replayed)" if row.repair == "replayed" else "REPAIRED (booked since)"
+    if row.failure_class:
+        return (
+            f"{row.failure_class} failure"
+            if row.failure_class == "system"
+            else ("customer refusal")
+        )
+    return ""
 
 
 # --------------------------------------------------------------------------- executions
@@ -85,6 +103,7 @@ def show_executions(out: Console, page: Page) -> None:
             "customer",
             "project",
             "started (UTC)",
+            "triage",
             wrap="name",
         )
         for row in page.rows:
@@ -96,6 +115,7 @@ def show_executions(out: Console, page: Page) -> None:
                 row.customer_id,
                 row.project_id,
                 moment(row.started),
+                Text(triage_note(row), style="green" if row.repaired_by else ""),
             )
         out.print(grid)
     if page.next_token:
@@ -135,6 +155,10 @@ def step_details(step: Step) -> Text:
         if step.failures:
             line += f", failures: {_counted(step.failures)}"
         lines.append((line, "yellow"))
+        for detail in step.failure_details:
+            lines.append((f"  attempt {detail['attempt']}: {detail['text']}", "yellow"))
+    if step.output and step.output.get("verified_after_ambiguity"):
+        lines.append(("saved exactly once (verified_after_ambiguity)", "green"))
     if step.offered:
         offer = ", ".join(step.offered)
         lines.append(
@@ -170,9 +194,21 @@ def show_timeline(out: Console, timeline: Timeline) -> None:
     detail = outcome_or_error(row)
     if detail:
         status.append(f"  {detail}")
-    if row.status != "SUCCEEDED" and row.cause:
-        status.append(f": {row.cause}")
     out.print(status)
+    if row.failure_class:
+        out.print(f"class     {CLASS_TEXT[row.failure_class]}")
+    if row.repaired_by:
+        how = "replayed" if row.repair == "replayed" else "the project was booked since"
+        out.print(Text(f"REPAIRED  {how} by {row.repaired_by}", style="green"))
+    if timeline.operator_cause_text:
+        out.print(Text(f"operator  {timeline.operator_cause_text}", style="red"))
+    if timeline.failed_state:
+        out.print(f"failed in {timeline.failed_state}")
+    told = timeline.customer_message or (row.cause if row.status == "FAILED" else None)
+    if told:
+        out.print(f"customer  told: {told}")
+    elif row.status == "ABORTED" and row.cause:
+        out.print(f"cause     {row.cause}")
     out.print(f"business  {row.client_id} / {row.customer_id} / project {row.project_id}")
     out.print(f"started   {row.started}" + (f"   stopped {row.stopped}" if row.stopped else ""))
     if row.replay_of:
@@ -185,6 +221,10 @@ def show_timeline(out: Console, timeline: Timeline) -> None:
     for step in timeline.steps:
         grid.add_row(_entered(step, day), step.state, _duration(step), step_details(step))
     out.print(grid)
+    if timeline.events:
+        out.print(Text("events", style="bold"))
+        for event in timeline.events:
+            out.print(f"  {moment(event.at)}  {event.kind:<14} {event.text}", soft_wrap=True)
 
 
 # --------------------------------------------------------------------------- failures
@@ -194,17 +234,42 @@ def show_failures(out: Console, groups: list[FailureGroup], since: str) -> None:
     if not groups:
         out.print(f"No failed bookings since {since}.")
         return
-    grid = table("error", "count", "latest (UTC)", "examples and cause", wrap="examples and cause")
-    for group in groups:
-        examples = Text("\n".join(group.examples))
-        if group.sample_cause:
-            examples.append(f"\ncause: {group.sample_cause}", style="dim")
-        grid.add_row(
-            Text(group.error, style="red"), str(group.count), moment(group.latest), examples
+    for failure_class in ("system", "customer"):
+        chosen = [group for group in groups if group.failure_class == failure_class]
+        if not chosen:
+            continue
+        out.print(Text(CLASS_TEXT[failure_class], style="bold"))
+        grid = table(
+            "error",
+            "count",
+            "open",
+            "latest (UTC)",
+            "PF360 calls and examples",
+            wrap="PF360 calls and examples",
         )
-    out.print(grid)
+        for group in chosen:
+            details = Text()
+            for cause, count in group.operator_causes.items():
+                details.append(f"{count}x {cause}\n", style="red")
+            if group.sample_operator_cause:
+                details.append(f"latest: {group.sample_operator_cause}\n", style="dim")
+            if group.sample_cause:
+                details.append(f"customer told: {group.sample_cause}\n", style="dim")
+            details.append("\n".join(group.examples))
+            grid.add_row(
+                Text(group.error, style="red"),
+                str(group.count),
+                str(group.open),
+                moment(group.latest),
+                details,
+            )
+        out.print(grid)
     total = sum(group.count for group in groups)
-    out.print(f"{total} failed bookings since {since} in {len(groups)} groups.")
+    repaired = sum(group.repaired for group in groups)
+    out.print(
+        f"{total} failed bookings since {since} in {len(groups)} groups; "
+        f"{repaired} repaired since, {total - repaired} open."
+    )
 
 
 # --------------------------------------------------------------------------- replay
@@ -230,20 +295,41 @@ def show_result(out: Console, result: ReplayResult) -> None:
     out.print("The attempt is recorded in the audit trail (schedctl audit <source>).")
 
 
-def show_plans(out: Console, plans: list[ReplayPlan], since: str) -> None:
-    if not plans:
-        out.print(f"No failed bookings since {since}.")
-        return
-    grid = table("source", "error", "would", wrap="would")
-    for plan in plans:
-        would = f"replay {plan.date} {plan.time}" if plan.allowed else f"refuse: {plan.reason}"
-        grid.add_row(plan.source.name, plan.source.error or "", would)
-    out.print(grid)
-    allowed = sum(plan.allowed for plan in plans)
-    out.print(
-        f"{len(plans)} failed bookings since {since}: {allowed} would be replayed, "
-        f"{len(plans) - allowed} refused. Dry run: nothing was started; add --yes to replay."
+def _skipped_sentence(skipped: dict[str, int]) -> str:
+    return (
+        f"Left out: {skipped.get('customer_refusals', 0)} customer refusals (never replayed), "
+        f"{skipped.get('repaired', 0)} repaired since."
     )
+
+
+def show_plans(
+    out: Console, plans: list[ReplayPlan], since: str, skipped: dict[str, int] | None = None
+) -> None:
+    if not plans:
+        out.print(f"No open system failures of bookings since {since}.")
+    else:
+        grid = table("source", "error", "would", wrap="would")
+        for plan in plans:
+            if plan.allowed:
+                would = f"replay {plan.date} {plan.time}: " + (
+                    f"MOVES {plan.moves}" if plan.change == "moved" else "new appointment"
+                )
+            else:
+                would = f"refuse: {plan.reason}"
+            grid.add_row(plan.source.name, plan.source.error or "", would)
+        out.print(grid)
+        allowed = sum(plan.allowed for plan in plans)
+        out.print(
+            f"{len(plans)} failed bookings since {since}: {allowed} would be replayed, "
+            f"{len(plans) - allowed} refused. Dry run: nothing was started; add --yes to replay."
+        )
+        if allowed:
+            out.print(
+                "Customers are not notified by a replay: tell them yourself "
+                "(see each plan with schedctl replay NAME)."
+            )
+    if skipped is not None:
+        out.print(_skipped_sentence(skipped))
 
 
 def summarize(results: list[ReplayResult]) -> dict[str, int]:
@@ -258,13 +344,49 @@ def summarize(results: list[ReplayResult]) -> dict[str, int]:
     }
 
 
-def show_results(out: Console, results: list[ReplayResult], summary: dict[str, int]) -> None:
+def show_results(
+    out: Console,
+    results: list[ReplayResult],
+    summary: dict[str, int],
+    skipped: dict[str, int] | None = None,
+) -> None:
     grid = table("source", "replay", "result", wrap="result")
     for result in results:
         replay_name = (result.execution_arn or "-").rsplit(":", 1)[-1]
         grid.add_row(result.plan.source.name, replay_name, result.result)
     out.print(grid)
     out.print(", ".join(f"{count} {name}" for name, count in summary.items()))
+    if skipped is not None:
+        out.print(_skipped_sentence(skipped))
+
+
+# --------------------------------------------------------------------------- funnel
+
+
+def show_funnel(out: Console, funnel: Funnel) -> None:
+    out.print(f"booking funnel {funnel.since} to {funnel.until}")
+    most = max([*funnel.counts.values(), 1])
+    for key in (*STAGES, *ENDINGS):
+        count = funnel.counts.get(key, 0)
+        bar = "#" * round(40 * count / most)
+        share = "" if key == "started" else f" ({funnel.share(key):.0%})"
+        if key == ENDINGS[0]:
+            out.print("of the flows that did not book:")
+        out.print(f"  {LABELS[key]:<34} {count:>5}{share:<7} {bar}")
+
+
+# --------------------------------------------------------------------------- stop
+
+
+def show_stop(out: Console, result: StopResult) -> None:
+    style = "green" if result.stopped else "red"
+    out.print(f"execution {result.name}")
+    out.print(Text(f"result    {result.result}", style=style))
+    if result.customer_message:
+        out.print(f"customer  is told on their next turn: {result.customer_message}")
+    elif result.stopped:
+        out.print("customer  no chat session of this flow to tell; tell them yourself.")
+    out.print("The attempt is recorded in the audit trail (schedctl audit <execution>).")
 
 
 # --------------------------------------------------------------------------- audit
@@ -272,15 +394,19 @@ def show_results(out: Console, results: list[ReplayResult], summary: dict[str, i
 
 def show_audit(out: Console, source: str, items: list[dict[str, Any]]) -> None:
     if not items:
-        out.print(f"No replay of {source} was ever attempted.")
+        out.print(f"No replay or stop of {source} was ever attempted.")
         return
-    grid = table("at (UTC)", "operator", "new execution", "result", wrap="result")
+    grid = table("at (UTC)", "action", "operator", "new execution", "result", wrap="result")
     for item in items:
+        result = str(item.get("result", ""))
+        if item.get("reason"):
+            result += f" (reason: {item['reason']})"
         grid.add_row(
             moment(str(item.get("at", ""))),
+            f"{item.get('action', 'replay')} ({item.get('channel', 'cli')})",
             str(item.get("operator", "")),
             str(item.get("new_execution") or "-").rsplit(":", 1)[-1],
-            str(item.get("result", "")),
+            result,
         )
     out.print(f"audit trail of {source}")
     out.print(grid)

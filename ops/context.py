@@ -66,6 +66,11 @@ class OpsContext:
         return ExecutionIndex(self.dynamodb.Table(f"scheduler-executions-{self.environment}"))
 
     @cached_property
+    def flows_table(self) -> Any:
+        """The checkpoints (one per chat session): a stop marks the flow's item."""
+        return self.dynamodb.Table(f"scheduler-flows-{self.environment}")
+
+    @cached_property
     def audit_table(self) -> Any:
         return self.dynamodb.Table(f"scheduler-ops-audit-{self.environment}")
 

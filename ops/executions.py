@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ops.context import OpsContext
+from ops.triage import failure_class
 
 
 @dataclass(frozen=True)
@@ -26,9 +27,19 @@ class ExecutionRow:
     error: str | None
     cause: str | None
     replay_of: str | None
+    failure_class: str | None = None  # system | customer (ops/triage.py), None unless failed
+    # Filled by `annotate`: a failed booking repaired since (replayed, or booked again).
+    repaired_by: str | None = None
+    repair: str | None = None  # replayed | booked_since
+    waiting_in: str | None = None  # the state a RUNNING flow waits in
+    operator_cause: str | None = None  # the operator's one-line cause (failures only)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @property
+    def repaired(self) -> bool:
+        return self.repaired_by is not None
 
 
 @dataclass(frozen=True)
@@ -71,6 +82,9 @@ def describe(ctx: OpsContext, arn: str) -> ExecutionRow:
         error=described.get("error"),
         cause=described.get("cause"),
         replay_of=(replay or {}).get("source") or None,
+        failure_class=failure_class(described.get("error"))
+        if described["status"] == "FAILED"
+        else None,
     )
 
 
@@ -101,18 +115,28 @@ def list_executions(
     since: datetime | None = None,
     limit: int = 25,
     page_token: str | None = None,
+    order_number: str | None = None,
 ) -> Page:
-    """Executions newest first. With a client (and customer, project) the business-key
-    index answers; otherwise ListExecutions on the state machine (native status filter)."""
+    """Executions newest first. With an order number, or a client (and customer, project),
+    the business-key index answers; otherwise ListExecutions on the state machine (native
+    status filter)."""
     token = _decode(page_token)
-    if client_id:
-        entries = ctx.index.find(
-            client_id=client_id,
-            customer_id=customer_id,
-            project_id=project_id,
-            since=since.timestamp() if since else None,
-            limit=1000,
-        )
+    if order_number or (client_id and (customer_id or not project_id)):
+        if order_number:
+            entries = [
+                entry
+                for entry in ctx.index.find_order(order_number, client_id=client_id)
+                if not since
+                or datetime.fromisoformat(entry.started_at.replace("Z", "+00:00")) >= since
+            ]
+        else:
+            entries = ctx.index.find(
+                client_id=client_id or "",
+                customer_id=customer_id,
+                project_id=project_id,
+                since=since.timestamp() if since else None,
+                limit=1000,
+            )
         offset = int(token.get("offset", 0))
         rows: list[ExecutionRow] = []
         position = offset
@@ -125,13 +149,14 @@ def list_executions(
         more = position + 1 < len(entries) and len(rows) >= limit
         return Page(rows, _encode({"offset": position + 1}) if more else None)
 
-    return _listed_page(ctx, kind, status, customer_id, project_id, since, limit, token)
+    return _listed_page(ctx, kind, status, client_id, customer_id, project_id, since, limit, token)
 
 
 def _listed_page(
     ctx: OpsContext,
     kind: str,
     status: str | None,
+    client_id: str | None,
     customer_id: str | None,
     project_id: str | None,
     since: datetime | None,
@@ -166,6 +191,7 @@ def _listed_page(
             row = describe(ctx, summary["executionArn"])
             if (
                 _kind_matches(kind, row)
+                and (not client_id or row.client_id == client_id)
                 and (not customer_id or row.customer_id == customer_id)
                 and (not project_id or row.project_id == project_id)
             ):

@@ -12,14 +12,28 @@ import json
 import time
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from agent_bridge.flow_driver import execution_name
+from ops import audit
+from ops.annotate import annotate
+from ops.audit import audit_trail
 from ops.context import OpsContext
 from ops.executions import ExecutionRow, describe
 from ops.failures import failed_bookings
 from ops.timeline import build_timeline, recorded_choice
+from ops.triage import CUSTOMER
+
+__all__ = ["ReplayPlan", "ReplayResult", "audit_trail", "plan_replay", "run_replay"]
+
+
+NEW = "new"
+MOVED = "moved"
+NOT_NOTIFIED = (
+    "The customer will not be notified: the replay sends no message to the chat, so tell "
+    "them yourself."
+)
 
 
 @dataclass
@@ -29,15 +43,37 @@ class ReplayPlan:
     reason: str
     date: str | None = None
     time: str | None = None
+    # What the replay changes for the customer, and what they were told when it failed.
+    change: str | None = None  # new | moved
+    moves: str | None = None  # "2026-12-03 09:00 (booked by <execution>)"
+    last_told: str | None = None
+
+    def change_sentence(self) -> str:
+        when = f"{self.date} at {self.time}"
+        if self.change == MOVED:
+            return (
+                f"This MOVES the customer's appointment of {self.moves} to {when}: the earlier "
+                "time is given up."
+            )
+        return (
+            f"This gives the customer a new appointment on {when} (no booking of this project "
+            "by the assistant is on record; one made elsewhere would be moved)."
+        )
 
     def describe(self) -> str:
         if not self.allowed:
             return f"Refused: {self.reason}"
+        told = (
+            f'They were last told: "{self.last_told}"'
+            if self.last_told
+            else "What they were last told is not on record."
+        )
         return (
             f"Would book project {self.source.project_id} of customer {self.source.customer_id} "
             f"({self.source.client_id}) on {self.date} at {self.time} again, with a fresh "
-            f"request_id and the tenant's service token. If it is already booked at that time, "
-            f"nothing is booked; if the slot is gone, the replay fails SLOT_GONE."
+            f"request_id and the tenant's service token. {self.change_sentence()} {told} "
+            f"{NOT_NOTIFIED} If it is already booked at that time, nothing is booked; if the "
+            "slot is gone, the replay fails SLOT_GONE."
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -47,6 +83,10 @@ class ReplayPlan:
             "reason": self.reason,
             "date": self.date,
             "time": self.time,
+            "change": self.change,
+            "moves": self.moves,
+            "last_told": self.last_told,
+            "customer_notified": False,
             "plan": self.describe(),
         }
 
@@ -87,6 +127,13 @@ def plan_replay(ctx: OpsContext, name_or_arn: str) -> ReplayPlan:
         return ReplayPlan(source, False, "the booking already succeeded")
     if source.error == "SLOT_GONE":  # a replay already found the slot taken
         return ReplayPlan(source, False, "the chosen slot is gone; the customer must choose again")
+    if source.failure_class == CUSTOMER:
+        return ReplayPlan(
+            source,
+            False,
+            f"{source.error} is a customer refusal (not our fault); a replay would be "
+            "refused again",
+        )
     choice = _choice(ctx, source)
     if choice is None:
         return ReplayPlan(
@@ -104,10 +151,49 @@ def plan_replay(ctx: OpsContext, name_or_arn: str) -> ReplayPlan:
             return ReplayPlan(source, False, f"a replay is already running: {previous.name}")
         if previous.status == "SUCCEEDED" and previous.outcome == "booked":
             return ReplayPlan(source, False, f"already replayed successfully: {previous.name}")
+        if previous.error == "SLOT_GONE":
+            return ReplayPlan(
+                source,
+                False,
+                f"a replay found the slot gone ({previous.name}); the customer must choose again",
+            )
     later = _booked_later(ctx, source)
     if later is not None:
         return ReplayPlan(source, False, f"the project was booked again later: {later}")
-    return ReplayPlan(source, True, "ok", choice[0], choice[1])
+    plan = ReplayPlan(source, True, "ok", choice[0], choice[1], change=NEW)
+    plan.last_told = build_timeline(ctx, source.arn).customer_message
+    earlier = _appointment_before(ctx, source)
+    if earlier is not None and earlier[:2] != choice:
+        plan.change = MOVED
+        plan.moves = f"{earlier[0]} {earlier[1]} (booked by {earlier[2]})"
+    return plan
+
+
+def _appointment_before(ctx: OpsContext, source: ExecutionRow) -> tuple[str, str, str] | None:
+    """The project's appointment as the assistant last left it before `source`: (date,
+    time, execution) of the newest booking that booked, unless a cancellation came after."""
+    entries = ctx.index.find(
+        client_id=source.client_id,
+        customer_id=source.customer_id,
+        project_id=source.project_id,
+        limit=1000,
+    )
+    for entry in entries:  # newest first
+        if entry.execution_arn == source.arn:
+            continue
+        row = describe(ctx, entry.execution_arn)
+        if row.started > source.started or row.status != "SUCCEEDED":
+            continue
+        if row.kind == "cancellation":
+            return None
+        if row.outcome == "booked":
+            output = json.loads(
+                ctx.sfn.describe_execution(executionArn=row.arn).get("output") or "{}"
+            )
+            if output.get("test_mode"):
+                continue
+            return str(output.get("date")), str(output.get("time")), row.name
+    return None
 
 
 def _booked_later(ctx: OpsContext, source: ExecutionRow) -> str | None:
@@ -131,12 +217,13 @@ def _booked_later(ctx: OpsContext, source: ExecutionRow) -> str | None:
 
 
 def plan_failed_replays(ctx: OpsContext, since: datetime | None) -> list[ReplayPlan]:
-    """A plan for every failed booking since `since`, newest first. Only the newest failed
-    booking of a project may be replayed in one batch: replaying two would book the project
-    twice (the second moving the first)."""
+    """A plan for every open system failure of a booking since `since`, newest first.
+    Customer refusals (never replayed) and failures repaired since are left out (see
+    `skipped_in_bulk`). Only the newest failed booking of a project may be replayed in one
+    batch: replaying two would book the project twice (the second moving the first)."""
     plans: list[ReplayPlan] = []
     newest: dict[tuple[str, str, str], str] = {}
-    for row in failed_bookings(ctx, since=since):
+    for row in bulk_candidates(ctx, since):
         key = (row.client_id, row.customer_id, row.project_id)
         if key in newest:
             reason = f"only the newest failed booking of a project is replayed: {newest[key]}"
@@ -145,6 +232,25 @@ def plan_failed_replays(ctx: OpsContext, since: datetime | None) -> list[ReplayP
         newest[key] = row.name
         plans.append(plan_replay(ctx, row.arn))
     return plans
+
+
+def bulk_candidates(ctx: OpsContext, since: datetime | None) -> list[ExecutionRow]:
+    return [
+        row for row in _triaged(ctx, since) if row.failure_class != CUSTOMER and not row.repaired
+    ]
+
+
+def skipped_in_bulk(ctx: OpsContext, since: datetime | None) -> dict[str, int]:
+    """What a bulk replay leaves out on purpose, counted."""
+    rows = _triaged(ctx, since)
+    return {
+        "customer_refusals": sum(row.failure_class == CUSTOMER for row in rows),
+        "repaired": sum(row.failure_class != CUSTOMER and row.repaired for row in rows),
+    }
+
+
+def _triaged(ctx: OpsContext, since: datetime | None) -> list[ExecutionRow]:
+    return annotate(ctx, failed_bookings(ctx, since=since))
 
 
 def _choice(ctx: OpsContext, source: ExecutionRow) -> tuple[str, str] | None:
@@ -158,12 +264,17 @@ def _choice(ctx: OpsContext, source: ExecutionRow) -> tuple[str, str] | None:
 
 
 def run_replay(
-    ctx: OpsContext, plan: ReplayPlan, *, operator: str, wait_seconds: float = 60
+    ctx: OpsContext,
+    plan: ReplayPlan,
+    *,
+    operator: str,
+    wait_seconds: float = 60,
+    channel: str = "cli",
 ) -> ReplayResult:
     """Start the replay (if allowed), record the attempt, and wait for its end."""
     if not plan.allowed:
         result = ReplayResult(plan, started=False)
-        _audit(ctx, operator, result)
+        _audit(ctx, operator, result, channel)
         return result
     source_input = json.loads(ctx.sfn.describe_execution(executionArn=plan.source.arn)["input"])
     flow_id = uuid.uuid4().hex
@@ -201,29 +312,18 @@ def run_replay(
             result.status, result.outcome, result.error = row.status, row.outcome, row.error
             break
         time.sleep(0.1)
-    _audit(ctx, operator, result)
+    _audit(ctx, operator, result, channel)
     return result
 
 
-def _audit(ctx: OpsContext, operator: str, result: ReplayResult) -> None:
-    now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    item = {
-        "source_execution": result.plan.source.name,
-        "recorded_at": f"{now}#{uuid.uuid4().hex[:8]}",
-        "at": now,
-        "operator": operator,
-        "aws_identity": ctx.caller_identity,
-        "source_arn": result.plan.source.arn,
-        "new_execution": result.execution_arn or "",
-        "result": result.result,
-    }
-    ctx.audit_table.put_item(Item=item)
-
-
-def audit_trail(ctx: OpsContext, source_name: str) -> list[dict[str, Any]]:
-    response = ctx.audit_table.query(
-        KeyConditionExpression="source_execution = :name",
-        ExpressionAttributeValues={":name": source_name},
-        ScanIndexForward=False,
+def _audit(ctx: OpsContext, operator: str, result: ReplayResult, channel: str) -> None:
+    audit.record(
+        ctx,
+        action=audit.REPLAY,
+        source_name=result.plan.source.name,
+        source_arn=result.plan.source.arn,
+        operator=operator,
+        new_execution=result.execution_arn or "",
+        result=result.result,
+        channel=channel,
     )
-    return list(response.get("Items", []))

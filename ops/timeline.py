@@ -10,8 +10,12 @@ from typing import Any
 
 from ops.context import OpsContext
 from ops.executions import ExecutionRow, describe
+from ops.triage import operator_text
+from tasks.flow_errors import message_in_cause, operator_in_cause
 
 AWAIT_STATES = {"AwaitDate": "date", "AwaitSlot": "time"}
+BOOK_STATES = ("Book", "ReplayBook")
+FINISH_STATE = "Finish"
 
 
 @dataclass
@@ -28,6 +32,23 @@ class Step:
     notice: str | None = None
     error: str | None = None
     cause: str | None = None
+    # One entry per failed attempt: {at, error, message (customer), operator (dict), text}.
+    failure_details: list[dict[str, Any]] = field(default_factory=list)
+    caught: dict[str, Any] | None = None  # the error this step ended with, when caught
+    output: dict[str, Any] | None = None  # a Book step's result (exactly-once flags)
+
+
+@dataclass
+class Event:
+    """Something an operator must see on the timeline besides states: an exactly-once
+    save, a verification, a replay, a stop."""
+
+    at: str
+    kind: str  # exactly_once | already_booked | verification | replay | stop | audit
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass
@@ -37,6 +58,20 @@ class Timeline:
     waiting_in: str | None = None
     waiting_since: str | None = None
     waiting_seconds: float | None = None
+    # What the customer was last told (the flow's final sentence), and the operator's
+    # cause of the failure (which PF360 call, what it answered, attempts, latency, id).
+    customer_message: str | None = None
+    operator_cause: dict[str, Any] | None = None
+    failed_state: str | None = None
+    events: list[Event] = field(default_factory=list)
+
+    @property
+    def operator_cause_text(self) -> str:
+        return operator_text(self.operator_cause)
+
+    @property
+    def path(self) -> list[str]:
+        return [step.state for step in self.steps]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -45,6 +80,12 @@ class Timeline:
             "waiting_in": self.waiting_in,
             "waiting_since": self.waiting_since,
             "waiting_seconds": self.waiting_seconds,
+            "customer_message": self.customer_message,
+            "operator_cause": self.operator_cause,
+            "operator_cause_text": self.operator_cause_text,
+            "failed_state": self.failed_state,
+            "events": [event.to_dict() for event in self.events],
+            "path": self.path,
         }
 
 
@@ -70,7 +111,8 @@ def build_timeline(ctx: OpsContext, arn: str, *, now: datetime | None = None) ->
     execution = describe(ctx, arn)
     steps: list[Step] = []
     entered_at: dict[int, datetime] = {}
-    for event in history(ctx, arn):
+    history_events = history(ctx, arn)
+    for event in history_events:
         kind, stamp = event["type"], event["timestamp"]
         if kind.endswith("StateEntered"):
             details = event["stateEnteredEventDetails"]
@@ -94,7 +136,9 @@ def build_timeline(ctx: OpsContext, arn: str, *, now: datetime | None = None) ->
             failure: dict[str, Any] = next(
                 (v for k, v in event.items() if k.endswith("EventDetails")), {}
             )
-            steps[-1].failures.append(str(failure.get("error") or kind))
+            error = str(failure.get("error") or kind)
+            steps[-1].failures.append(error)
+            steps[-1].failure_details.append(_attempt(steps[-1], stamp, error, failure))
         elif kind.endswith("StateExited"):
             step = steps[-1]
             step.exited = _iso(stamp)
@@ -103,16 +147,121 @@ def build_timeline(ctx: OpsContext, arn: str, *, now: datetime | None = None) ->
             if step.state in AWAIT_STATES and isinstance(output, dict):
                 answer = output.get("answer")
                 step.chosen = answer if isinstance(answer, dict) else None
+            if step.state in BOOK_STATES and isinstance(output, dict):
+                step.output = output
         elif kind == "ExecutionFailed":
             details = event.get("executionFailedEventDetails", {})
             steps[-1].error, steps[-1].cause = details.get("error"), details.get("cause")
+        elif kind == "ExecutionAborted":
+            details = event.get("executionAbortedEventDetails", {})
+            steps[-1].error, steps[-1].cause = details.get("error"), details.get("cause")
     timeline = Timeline(execution=execution, steps=steps)
+    _diagnose(timeline, history_events)
     if execution.status == "RUNNING" and steps and steps[-1].exited is None:
         last = steps[-1]
         timeline.waiting_in, timeline.waiting_since = last.state, last.entered
         moment = now or datetime.now(UTC)
         timeline.waiting_seconds = round((moment - entered_at[len(steps) - 1]).total_seconds(), 1)
     return timeline
+
+
+def _attempt(step: Step, stamp: datetime, error: str, failure: dict[str, Any]) -> dict[str, Any]:
+    """One failed attempt of a task: the customer sentence and the operator cause apart."""
+    operator = operator_in_cause(failure.get("cause"))
+    if operator is not None:
+        operator = {**operator, "attempt": step.attempts}
+    return {
+        "at": _iso(stamp),
+        "attempt": step.attempts,
+        "error": error,
+        "message": message_in_cause(failure.get("cause")),
+        "operator": operator,
+        "text": operator_text(operator) if operator else error,
+    }
+
+
+def _diagnose(timeline: Timeline, events: list[dict[str, Any]]) -> None:
+    """The failure's operator cause, what the customer was last told, and the events that a
+    list of states hides (exactly-once saves, verifications, stops)."""
+    steps = timeline.steps
+    for index, step in enumerate(steps):
+        if step.state == FINISH_STATE and index > 0:
+            ending = _ending_of(events, index, steps)
+            if ending.get("Error") == "OperatorStopped":
+                timeline.events.append(
+                    Event(step.entered, "stop", message_in_cause(ending.get("Cause")))
+                )
+            elif ending and timeline.execution.status == "FAILED":
+                previous = steps[index - 1]
+                previous.caught = ending
+                timeline.failed_state = previous.state
+                operator = operator_in_cause(ending.get("Cause"))
+                if operator is not None:
+                    operator = {
+                        **operator,
+                        "state": previous.state,
+                        "attempts": max(previous.attempts, 1),
+                    }
+                timeline.operator_cause = operator or {
+                    "code": ending.get("Error"),
+                    "state": previous.state,
+                    "attempts": max(previous.attempts, 1),
+                }
+        if step.state in BOOK_STATES and step.output:
+            _book_events(timeline, step)
+        if step.state.startswith("Verify"):
+            timeline.events.append(
+                Event(
+                    step.entered, "verification", f"{step.state}: the outcome was checked in PF360"
+                )
+            )
+    timeline.customer_message = _last_told(events)
+    row = timeline.execution
+    if row.status == "ABORTED" and row.error == "OperatorStopped":
+        timeline.events.append(Event(row.stopped or "", "stop", row.cause or "Stopped"))
+
+
+def _book_events(timeline: Timeline, step: Step) -> None:
+    output = step.output or {}
+    if output.get("verified_after_ambiguity"):
+        lost = ", ".join(d["text"] for d in step.failure_details) or "the answer was lost"
+        timeline.events.append(
+            Event(
+                step.exited or step.entered,
+                "exactly_once",
+                "Saved exactly once: the booking call's outcome was unknown "
+                f"({lost}); the dashboard showed the booking, so it was not sent again "
+                "(verified_after_ambiguity).",
+            )
+        )
+    if output.get("already_booked"):
+        timeline.events.append(
+            Event(
+                step.exited or step.entered,
+                "already_booked",
+                "The project was already booked at that time; nothing was booked again.",
+            )
+        )
+
+
+def _ending_of(events: list[dict[str, Any]], index: int, steps: list[Step]) -> dict[str, Any]:
+    """The caught error (`$.ending`) in the input of the index-th step (Finish)."""
+    entered = [e for e in events if e["type"].endswith("StateEntered")]
+    if index >= len(entered):
+        return {}
+    state_input = _json(entered[index]["stateEnteredEventDetails"].get("input")) or {}
+    ending = state_input.get("ending") if isinstance(state_input, dict) else None
+    return ending if isinstance(ending, dict) else {}
+
+
+def _last_told(events: list[dict[str, Any]]) -> str | None:
+    """The sentence the flow gave the customer last: the final result's `message`."""
+    for event in reversed(events):
+        if event["type"].endswith("StateExited"):
+            output = _json(event["stateExitedEventDetails"].get("output"))
+            if isinstance(output, dict) and isinstance(output.get("message"), str):
+                return str(output["message"])
+    return None
 
 
 def _read_offer(step: Step, parameters: str | None) -> None:
@@ -137,3 +286,19 @@ def recorded_choice(timeline: Timeline) -> tuple[str, str] | None:
         if step.chosen and step.state == "AwaitSlot" and step.chosen.get("time"):
             time = step.chosen["time"]
     return (day, time) if day and time else None
+
+
+def add_audit_events(timeline: Timeline, items: list[dict[str, Any]]) -> None:
+    """Replays and stops operators attempted on this execution, refused ones included, as
+    events (the audit trail is their record; newest first there, in time order here)."""
+    for item in sorted(items, key=lambda entry: str(entry.get("at", ""))):
+        new = str(item.get("new_execution") or "").rsplit(":", 1)[-1]
+        text = (
+            f"{item.get('action', 'replay')} by {item.get('operator', '?')}: {item.get('result')}"
+        )
+        if new:
+            text += f" ({new})"
+        timeline.events.append(
+            Event(str(item.get("at", "")), str(item.get("action", "replay")), text)
+        )
+    timeline.events.sort(key=lambda event: event.at)

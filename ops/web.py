@@ -5,13 +5,16 @@
     GET  /ops/                           executions, filtered and paged
     GET  /ops/executions/<name>          one execution as a timeline, its replay plan, its audit
     POST /ops/executions/<name>/replay   replay a failed booking (ops token + confirmation)
-    GET  /ops/failures                   failed bookings grouped by error code
+    POST /ops/executions/<name>/stop     stop a flow waiting for the customer (token, reason)
+    GET  /ops/failures                   failed bookings by class and error code
+    GET  /ops/overview                   the booking funnel over a period, as a chart
 
 Every page reads the ops core (ops/executions, timeline, failures, replay); nothing here
 talks to AWS on its own. Reading needs no token; acting does: a replay needs the ops token
 (form field `ops_token` or header `X-Ops-Token`), `confirm=yes` and an operator name for
 the audit. Without a configured token the console is read-only. Add `?format=json` to any
-page for the same data as JSON.
+page for the same data as JSON. Every replay or stop attempt is audited, refused ones
+(no token configured, a wrong token, not confirmed) included.
 """
 
 from __future__ import annotations
@@ -27,20 +30,40 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from flask import Blueprint, Response, jsonify, render_template, request, url_for
+from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
+from ops import audit as audit_log
+from ops.annotate import annotate
 from ops.context import OpsContext, OpsError
 from ops.executions import ExecutionRow, list_executions
-from ops.failures import failed_bookings, group_failures
+from ops.failures import group_failures, triaged_failures
+from ops.funnel import booking_funnel
+from ops.funnel import render_svg as funnel_svg
+from ops.graph import definition_for, marks_of
+from ops.graph import render_svg as graph_svg
 from ops.replay import ReplayPlan, audit_trail, plan_replay, run_replay
-from ops.timeline import Step, Timeline, build_timeline, recorded_choice
+from ops.stop import MAX_REASON_CHARS, stop_flow
+from ops.timeline import Step, Timeline, add_audit_events, build_timeline, recorded_choice
+from ops.triage import CLASS_TEXT, CLASSES
 
 log = logging.getLogger(__name__)
 
 TOKEN_HEADER = "X-Ops-Token"
 STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 KINDS = ("booking", "replay", "cancellation", "all")
-FILTER_NAMES = ("status", "kind", "client", "customer", "project", "since")
+FILTER_NAMES = (
+    "status",
+    "kind",
+    "client",
+    "customer",
+    "project",
+    "order",
+    "since",
+    "class",
+    "repair",
+)
+REPAIRS = ("open", "repaired")
 PAGE_SIZE = 25
 MAX_OPERATOR_CHARS = 64
 MAX_FILTER_CHARS = 64
@@ -71,6 +94,15 @@ TOKEN_WRONG = (
     "Replaying needs the ops token, and the one given is missing or wrong. Nothing was started."
 )
 NOT_CONFIRMED = "Tick the confirmation box to replay; nothing was started."
+STOP_TOKEN_OFF = (
+    "Stopping is turned off on this server: no ops token is configured, so the console is "
+    "read-only. Nothing was stopped."
+)
+STOP_TOKEN_WRONG = (
+    "Stopping needs the ops token, and the one given is missing or wrong. Nothing was stopped."
+)
+STOP_NOT_CONFIRMED = "Tick the confirmation box to stop the flow; nothing was stopped."
+NO_REASON = f"Give a reason (at most {MAX_REASON_CHARS} characters); the audit keeps it."
 
 
 class _Refusal(Exception):
@@ -147,16 +179,11 @@ def _list_filters(args: MultiDict[str, str]) -> dict[str, Any]:
     kind = (args.get("kind") or "booking").strip().lower()
     if kind not in KINDS:
         raise _Refusal(400, f"Kind must be one of {', '.join(KINDS)}.")
-    client, customer, project = (_filter_value(args, n) for n in ("client", "customer", "project"))
-    if (customer or project) and not client:
-        raise _Refusal(
-            400,
-            "Filtering by customer or project needs the client too: executions are looked up "
-            "by client, customer and project.",
-        )
-    if project and not customer:
-        raise _Refusal(400, "Filtering by project needs the customer too.")
+    client, customer, project, order = (
+        _filter_value(args, n) for n in ("client", "customer", "project", "order")
+    )
     return {
+        "order_number": order,
         "status": status,
         "kind": kind,
         "client_id": client,
@@ -164,6 +191,17 @@ def _list_filters(args: MultiDict[str, str]) -> dict[str, Any]:
         "project_id": project,
         "since": parse_since(args.get("since")),
     }
+
+
+def _triage_filters(args: MultiDict[str, str]) -> tuple[str | None, str | None]:
+    """The class and repair filters, as `schedctl --class/--repair` takes them."""
+    failure_class = (args.get("class") or "").strip().lower() or None
+    if failure_class and failure_class not in CLASSES:
+        raise _Refusal(400, f"Class must be one of {', '.join(CLASSES)}.")
+    repair = (args.get("repair") or "").strip().lower() or None
+    if repair and repair not in REPAIRS:
+        raise _Refusal(400, f"Repair must be one of {', '.join(REPAIRS)}.")
+    return failure_class, repair
 
 
 def _operator(form: MultiDict[str, str]) -> str:
@@ -328,6 +366,7 @@ def ops_console(
     def executions() -> tuple[Response | str, int]:
         try:
             filters = _list_filters(request.args)
+            failure_class, repair = _triage_filters(request.args)
         except _Refusal as error:
             if _wants_json():
                 raise
@@ -337,6 +376,7 @@ def ops_console(
             page = list_executions(contexts.get(), limit=PAGE_SIZE, page_token=token, **filters)
         except ValueError as error:
             raise _Refusal(400, str(error)) from None
+        page.rows[:] = _triaged(annotate(contexts.get(), page.rows), failure_class, repair)
         if _wants_json():
             body = {"executions": [r.to_dict() for r in page.rows], "next": page.next_token}
             return jsonify(body), 200
@@ -346,11 +386,15 @@ def ops_console(
     def execution(name: str) -> tuple[Response | str, int]:
         ctx, arn = resolve(name)
         timeline = build_timeline(ctx, arn)
+        timeline.execution = annotate(ctx, [timeline.execution])[0]
         plan = plan_replay(ctx, arn) if timeline.execution.kind != "cancellation" else None
         audit = audit_trail(ctx, timeline.execution.name)
+        add_audit_events(timeline, audit)
         if _wants_json():
             return jsonify(_detail_json(timeline, plan, audit)), 200
         choice = recorded_choice(timeline)
+        machine = "cancellation" if timeline.execution.kind == "cancellation" else "booking"
+        definition = definition_for(ctx, arn, ctx.machines[machine])
         return _present(
             200,
             "detail.html",
@@ -359,38 +403,133 @@ def ops_console(
             plan=plan,
             audit=audit,
             choice=choice,
+            graph=Markup(  # noqa: S704 - ops/graph.py escapes every name and label it draws
+                graph_svg(definition, marks_of(timeline), title=f"{name}: the path taken")
+            ),
+            class_text=CLASS_TEXT,
         )
+
+    def refuse_audited(action: str, name: str, status: int, message: str) -> _Refusal:
+        """A refused act, recorded in the audit before it is answered (best effort: a
+        console that cannot reach AWS still refuses)."""
+        operator = (request.form.get("operator") or "").strip()[:MAX_OPERATOR_CHARS]
+        if _EXECUTION_NAME.match(name):
+            try:
+                audit_log.record(
+                    contexts.get(),
+                    action=action,
+                    source_name=name,
+                    operator=f"{operator or 'anonymous'} (unverified)",
+                    result=f"refused: {message}",
+                    reason=(request.form.get("reason") or "").strip()[:MAX_REASON_CHARS] or None,
+                    channel="console",
+                )
+            except Exception:
+                log.exception("ops console: could not audit a refused %s of %s", action, name)
+        return _Refusal(status, message)
+
+    def check_token(action: str, name: str, off: str, wrong: str) -> None:
+        if not ops_token:
+            raise refuse_audited(action, name, 403, off)
+        given = request.headers.get(TOKEN_HEADER) or request.form.get("ops_token")
+        if not _token_ok(ops_token, given):
+            log.warning("ops console: %s of %s refused, missing or wrong ops token", action, name)
+            raise refuse_audited(action, name, 403, wrong)
 
     @bp.post("/executions/<name>/replay")
     def replay(name: str) -> tuple[Response | str, int]:
-        if not ops_token:
-            raise _Refusal(403, TOKEN_OFF)
-        given = request.headers.get(TOKEN_HEADER) or request.form.get("ops_token")
-        if not _token_ok(ops_token, given):
-            log.warning("ops console: replay of %s refused, missing or wrong ops token", name)
-            raise _Refusal(403, TOKEN_WRONG)
+        check_token(audit_log.REPLAY, name, TOKEN_OFF, TOKEN_WRONG)
         if request.form.get("confirm") != "yes":
-            raise _Refusal(400, NOT_CONFIRMED)
+            raise refuse_audited(audit_log.REPLAY, name, 400, NOT_CONFIRMED)
         operator = _operator(request.form)
         ctx, arn = resolve(name)
         with locks.of(arn):
             plan = plan_replay(ctx, arn)
-            result = run_replay(ctx, plan, operator=operator, wait_seconds=replay_wait_seconds)
+            result = run_replay(
+                ctx,
+                plan,
+                operator=operator,
+                wait_seconds=replay_wait_seconds,
+                channel="console",
+            )
         log.info("ops console: %s replayed %s: %s", operator, name, result.result)
         status = 200 if result.started else 409
         if _wants_json():
             return jsonify(result.to_dict()), status
         return _present(status, "replay.html", result=result, source=plan.source)
 
+    @bp.post("/executions/<name>/stop")
+    def stop(name: str) -> tuple[Response | str, int]:
+        check_token(audit_log.STOP, name, STOP_TOKEN_OFF, STOP_TOKEN_WRONG)
+        if request.form.get("confirm") != "yes":
+            raise refuse_audited(audit_log.STOP, name, 400, STOP_NOT_CONFIRMED)
+        reason = (request.form.get("reason") or "").strip()
+        if not reason or len(reason) > MAX_REASON_CHARS or _CONTROL.search(reason):
+            raise refuse_audited(audit_log.STOP, name, 400, NO_REASON)
+        operator = _operator(request.form)
+        ctx, arn = resolve(name)
+        with locks.of(arn):
+            result = stop_flow(ctx, arn, reason=reason, operator=operator, channel="console")
+        log.info("ops console: %s stopped %s: %s", operator, name, result.result)
+        status = 200 if result.stopped else 409
+        if _wants_json():
+            return jsonify(result.to_dict()), status
+        return _present(status, "stopped.html", result=result)
+
     @bp.get("/failures")
     def failures() -> tuple[Response | str, int]:
         since = parse_since(request.args.get("since"))
-        groups = group_failures(failed_bookings(contexts.get(), since=since))
+        failure_class, repair = _triage_filters(request.args)
+        rows = triaged_failures(
+            contexts.get(),
+            since=since,
+            failure_class=failure_class,
+            repaired=None if repair is None else repair == "repaired",
+        )
+        groups = group_failures(rows)
         if _wants_json():
             return jsonify({"groups": [g.to_dict() for g in groups]}), 200
-        return _present(200, "failures.html", groups=groups, args=request.args)
+        return _present(
+            200,
+            "failures.html",
+            groups=groups,
+            args=request.args,
+            classes=CLASSES,
+            class_text=CLASS_TEXT,
+            repairs=REPAIRS,
+        )
+
+    @bp.get("/overview")
+    def overview() -> tuple[Response | str, int]:
+        text = request.args.get("since") or "7d"
+        since = parse_since(text) or parse_since("7d")
+        until = parse_since(request.args.get("until"))
+        assert since is not None
+        funnel = booking_funnel(contexts.get(), since, until)
+        if _wants_json():
+            return jsonify(funnel.to_dict()), 200
+        return _present(
+            200,
+            "overview.html",
+            funnel=funnel,
+            chart=Markup(funnel_svg(funnel)),  # noqa: S704 - ops/funnel.py escapes its text
+            since_text=text,
+            args=request.args,
+        )
 
     return bp
+
+
+def _triaged(
+    rows: list[ExecutionRow], failure_class: str | None, repair: str | None
+) -> list[ExecutionRow]:
+    if failure_class:
+        rows = [row for row in rows if row.failure_class == failure_class]
+    if repair:
+        rows = [
+            row for row in rows if row.status == "FAILED" and row.repaired == (repair == "repaired")
+        ]
+    return rows
 
 
 def _list_page(
@@ -410,6 +549,8 @@ def _list_page(
         "error": error,
         "statuses": STATUSES,
         "kinds": KINDS,
+        "classes": CLASSES,
+        "repairs": REPAIRS,
     }
 
 

@@ -275,3 +275,38 @@ def mark_superseded(table: Any, session_id: str, flow_id: str, message: str) -> 
             return None
         raise
     return Checkpoint.from_item(response["Attributes"])
+
+
+OUTCOME_STOPPED = "stopped"
+
+
+def mark_stopped(table: Any, session_id: str, flow_id: str, message: str) -> Checkpoint | None:
+    """An operator ended the flow: the item says so (the customer is told `message` on the
+    next turn) and no task of that flow can write it again; returns the item as it was, or
+    None when the session has moved on to another flow or this one had ended."""
+    now = _now()
+    try:
+        response = table.update_item(
+            Key={"session_id": session_id},
+            UpdateExpression=(
+                "SET step = :step, outcome = :outcome, message = :message, updated_at = :now, "
+                "expires_at = :expires, flow_id = :stopped ADD seq :one REMOVE task_token"
+            ),
+            ConditionExpression="flow_id = :flow AND step <> :step",
+            ExpressionAttributeValues={
+                ":step": STEP_DONE,
+                ":outcome": OUTCOME_STOPPED,
+                ":message": message,
+                ":now": now,
+                ":expires": now + DONE_RETENTION_SECONDS,
+                ":one": 1,
+                ":flow": flow_id,
+                ":stopped": f"stopped:{flow_id}",
+            },
+            ReturnValues="ALL_OLD",
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return None
+        raise
+    return Checkpoint.from_item(response["Attributes"])

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.conditions import Attr, Key
 
 RETENTION_SECONDS = 90 * 86400
 BY_CLIENT = "by_client"
@@ -31,6 +31,7 @@ class IndexedExecution:
     project_id: str
     started_at: str  # ISO 8601, UTC
     replay_of: str | None = None
+    order_number: str | None = None  # PF360's order number, when the starter knew it
 
     @property
     def name(self) -> str:
@@ -55,10 +56,18 @@ class ExecutionIndex:
         project_id: str,
         started: float | None = None,
         replay_of: str | None = None,
+        order_number: str | None = None,
     ) -> IndexedExecution:
         moment = started if started is not None else time.time()
         entry = IndexedExecution(
-            execution_arn, kind, client_id, customer_id, project_id, _iso(moment), replay_of
+            execution_arn,
+            kind,
+            client_id,
+            customer_id,
+            project_id,
+            _iso(moment),
+            replay_of,
+            order_number or None,
         )
         item = {
             "business_key": f"{client_id}#{customer_id}#{project_id}",
@@ -74,6 +83,8 @@ class ExecutionIndex:
         }
         if replay_of:
             item["replay_of"] = replay_of
+        if order_number:
+            item["order_number"] = order_number
         self.table.put_item(Item=item)
         return entry
 
@@ -121,6 +132,38 @@ class ExecutionIndex:
         )
         return [e for e in found if e.replay_of == source_arn]
 
+    def find_order(
+        self, order_number: str, *, client_id: str | None = None, limit: int = 1000
+    ) -> list[IndexedExecution]:
+        """Executions of the project with PF360 order number `order_number`, newest first.
+
+        Operators quote order numbers; the index has no key on them, so this filters the
+        client's items (a query) or, without a client, scans (an operator's occasional
+        search over 90 days of items, not a customer path)."""
+        condition = Attr("order_number").eq(order_number.strip())
+        found: list[IndexedExecution] = []
+        request: dict[str, Any] = {"FilterExpression": condition}
+        if client_id:
+            request.update(
+                IndexName=BY_CLIENT, KeyConditionExpression=Key("client_id").eq(client_id)
+            )
+        while True:
+            page = self.table.query(**request) if client_id else self.table.scan(**request)
+            found.extend(self._entry(item) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page or len(found) >= limit:
+                break
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        found.sort(key=lambda entry: entry.started_at, reverse=True)
+        if found:  # every execution of that project, also those started without the number
+            first = found[0]
+            return self.find(
+                client_id=first.client_id,
+                customer_id=first.customer_id,
+                project_id=first.project_id,
+                limit=limit,
+            )
+        return []
+
     @staticmethod
     def _entry(item: dict[str, Any]) -> IndexedExecution:
         return IndexedExecution(
@@ -131,4 +174,5 @@ class ExecutionIndex:
             project_id=str(item.get("project_id", "")),
             started_at=str(item.get("started_at", "")),
             replay_of=item.get("replay_of"),
+            order_number=item.get("order_number"),
         )

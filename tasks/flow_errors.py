@@ -8,7 +8,12 @@ Lambda reports an exception's class name as `errorType`, and Step Functions' `Re
 - signal classes (`DateNotOffered`, `NoAvailability`, ...) are expected turns of the
   conversation that the ASL catches and routes (back to a wait, or to an outcome).
 
-Every message here may be shown to a customer; none carries a credential.
+Every message here may be shown to a customer; none carries a credential. A failure that
+came from a PF360 call also carries an *operator cause* (endpoint, HTTP status or timeout,
+latency, PF360's request id): Lambda reports only `str(error)` as `errorMessage`, so the
+cause rides behind the sentence after `OPERATOR_MARK`, as compact JSON, and the readers
+below (`message_in_cause`, `operator_in_cause`) split the two again. The customer never
+sees the operator part; the operator sees both.
 """
 
 from __future__ import annotations
@@ -19,6 +24,9 @@ from typing import Any, ClassVar
 from tasks.pf360 import PF360Error
 from tasks.pf360.errors import redact
 
+# Between the customer sentence and the operator cause in a task error's message.
+OPERATOR_MARK = "\n[operator] "
+
 
 class FlowError(Exception):
     """Base of everything a task raises on purpose."""
@@ -27,8 +35,15 @@ class FlowError(Exception):
     transient: ClassVar[bool] = False
     default_message: ClassVar[str] = "Something went wrong; please try again later."
 
-    def __init__(self, message: str | None = None) -> None:
-        super().__init__(message or self.default_message)
+    def __init__(
+        self, message: str | None = None, *, operator: dict[str, Any] | None = None
+    ) -> None:
+        self.message = message or self.default_message
+        self.operator = operator
+        text = self.message
+        if operator:
+            text += OPERATOR_MARK + json.dumps(operator, separators=(",", ":"), sort_keys=True)
+        super().__init__(text)
 
 
 # ----------------------------------------------------------------- failures (operator codes)
@@ -156,6 +171,17 @@ class Superseded(FlowError):
     default_message = "This booking was replaced by a newer one."
 
 
+class OperatorStopped(FlowError):
+    """An operator ended a parked flow (`schedctl stop`, the console's Stop button): sent as
+    the parked task's failure, so the flow ends through Finish like a superseded one."""
+
+    code = "STOPPED"
+    default_message = (
+        "Our support team has closed this booking request, so nothing was booked. "
+        "Ask to schedule again whenever you are ready."
+    )
+
+
 _BY_PF360_CODE: dict[str, type[FlowError]] = {
     cls.code: cls
     for cls in (
@@ -187,7 +213,7 @@ FAILURE_CODES: frozenset[str] = frozenset(cls.code for cls in _FAILURE_CLASSES)
 def from_pf360(error: PF360Error) -> FlowError:
     """The flow failure for a PF360 client error, with the client's customer sentence."""
     cls = _BY_PF360_CODE.get(error.code, PF360_UNAVAILABLE)
-    return cls(error.user_message)
+    return cls(error.user_message, operator=error.operator_cause())
 
 
 def message_in_cause(cause: Any) -> str:
@@ -198,7 +224,28 @@ def message_in_cause(cause: Any) -> str:
     try:
         parsed = json.loads(cause)
     except ValueError:
-        return redact(cause)
+        return redact(cause.split(OPERATOR_MARK, 1)[0])
     if isinstance(parsed, dict) and parsed.get("errorMessage"):
-        return redact(str(parsed["errorMessage"]))
+        return redact(str(parsed["errorMessage"]).split(OPERATOR_MARK, 1)[0])
     return ""
+
+
+def operator_in_cause(cause: Any) -> dict[str, Any] | None:
+    """The operator cause a task error carried (see `OPERATOR_MARK`), or None: from a Lambda
+    error payload (a TaskFailed or caught error's Cause) or from a bare message."""
+    if not isinstance(cause, str):
+        return None
+    message = cause
+    try:
+        parsed = json.loads(cause)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict):
+        message = str(parsed.get("errorMessage") or "")
+    if OPERATOR_MARK not in message:
+        return None
+    try:
+        operator = json.loads(message.split(OPERATOR_MARK, 1)[1])
+    except ValueError:
+        return None
+    return operator if isinstance(operator, dict) else None

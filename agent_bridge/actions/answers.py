@@ -21,19 +21,36 @@ MAX_PROJECTS = 10
 def _when(project: Project) -> str:
     if not project.scheduled_date:
         return ""
-    window = f" ({project.window})" if project.window else ""
-    return f", scheduled {friendly_date(project.scheduled_date)}{window}"
+    return f" for {_appointment(project)}"
 
 
 def friendly_date(day: str) -> str:
+    """ "Tuesday, December 1" (as people write a date); a text that is no date stays as is."""
     try:
         parsed = datetime.strptime(day, "%Y-%m-%d")
     except ValueError:
         return day
-    return f"{parsed:%a %b} {parsed.day}, {parsed.year}"
+    return f"{parsed:%A, %B} {parsed.day}"
+
+
+def friendly_time(time: str) -> str:
+    """ "14:00" -> "2:00 PM"; a text that is no time stays as is."""
+    try:
+        parsed = datetime.strptime(time.strip(), "%H:%M")
+    except ValueError:
+        return time
+    return f"{(parsed.hour - 1) % 12 + 1}:{parsed.minute:02d} {'AM' if parsed.hour < 12 else 'PM'}"
+
+
+def friendly_window(window: str) -> str:
+    """ "09:00-11:00" -> "9:00 AM to 11:00 AM" (an arrival window)."""
+    start, sep, end = window.partition("-")
+    return f"{friendly_time(start)} to {friendly_time(end)}" if sep else friendly_time(window)
 
 
 def project_line(project: Project) -> str:
+    """ "2. Installation Windows ORD-2025-002 - Scheduled for Monday, December 7, 9:00 AM to
+    11:00 AM" (the status once, the appointment after it)."""
     kind = " ".join(part for part in (project.project_type, project.category) if part) or "Project"
     order = f" {project.order_number}" if project.order_number else ""
     status = project.status or "status unknown"
@@ -73,8 +90,33 @@ def project_list(projects: list[Project], *, cap: int = MAX_PROJECTS) -> dict[st
     }
 
 
-def flow_body(view: FlowView, project: Project | None = None) -> dict[str, Any]:
-    """Where the booking stands, for the agent to relay (it must not invent dates)."""
+def future_times(
+    day: str | None, times: list[str], timezone: str, now: datetime | None = None
+) -> list[str]:
+    """The times on `day` still ahead where the tenant is (only today's can have passed)."""
+    zone = pytz.timezone(timezone)
+    moment = (now or datetime.now(pytz.utc)).astimezone(zone)
+    if day != moment.date().isoformat():
+        return list(times)
+    return [t for t in times if t > f"{moment:%H:%M}"]
+
+
+def _offered_times(view: FlowView, timezone: str | None, now: datetime | None) -> list[str]:
+    times = [str(t) for t in view.offer.get("times", [])]
+    if timezone is None:
+        return times
+    return future_times(view.offer.get("date"), times, timezone, now)
+
+
+def flow_body(
+    view: FlowView,
+    project: Project | None = None,
+    *,
+    timezone: str | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Where the booking stands, for the agent to relay (it must not invent dates). With the
+    tenant's `timezone`, today's times that have already passed there are not offered."""
     body: dict[str, Any] = {"message": view.message, "step": view.step, "status": view.status}
     if view.project_id:
         body["project_id"] = view.project_id
@@ -84,7 +126,16 @@ def flow_body(view: FlowView, project: Project | None = None) -> dict[str, Any]:
         body["available_dates"] = view.offer.get("dates", [])
     elif view.step == "await_slot":
         body["date"] = view.offer.get("date")
-        body["available_times"] = view.offer.get("times", [])
+        times = _offered_times(view, timezone, now)
+        if len(times) < len(view.offer.get("times", [])) and view.status == "waiting":
+            day = friendly_date(str(body["date"]))
+            notice = view.message.split("Free times on", 1)[0]
+            body["message"] = notice + (
+                f"Free times on {day}: {', '.join(times)}. Which time works, or another date?"
+                if times
+                else f"There are no free times left on {day}; please pick another date."
+            )
+        body["available_times"] = times
     elif view.step == "done":
         body["outcome"] = view.outcome
         for key in ("date", "time", "test_mode", "already_booked", "verified"):
@@ -112,7 +163,7 @@ def project_title(project: Project) -> str:
 def _appointment(project: Project) -> str:
     if not project.scheduled_date:
         return "no appointment scheduled"
-    window = f" ({project.window})" if project.window else ""
+    window = f", {friendly_window(project.window)}" if project.window else ""
     return f"{friendly_date(project.scheduled_date)}{window}"
 
 

@@ -66,7 +66,7 @@ def flow_answer(ctx: ActionContext, view: FlowView, project: Project | None) -> 
             raise errors.ActionError(status, view.message, str(error or "FLOW_FAILED"))
         if view.outcome == checkpoint.OUTCOME_BOOKED:
             count("BookingConfirmed", test_mode=str(bool(view.result.get("test_mode"))))
-    return answers.flow_body(view, project)
+    return answers.flow_body(view, project, timezone=ctx.timezone)
 
 
 def same_flow(view: FlowView, project_id: str) -> bool:
@@ -91,14 +91,18 @@ def dates_turn(ctx: ActionContext, project: Project) -> FlowView:
             return current
         if current.step == checkpoint.STEP_AWAIT_SLOT:
             return ctx.driver.resume(ctx.session.session_id, {"another_date": True})
-    return ctx.driver.start_booking(ctx.session, project.project_id, ctx.timezone)
+    return ctx.driver.start_booking(
+        ctx.session, project.project_id, ctx.timezone, project.order_number
+    )
 
 
 def slots_turn(ctx: ActionContext, project: Project, day: str) -> FlowView:
     session_id = ctx.session.session_id
     current = ctx.driver.current(session_id)
     if not same_flow(current, project.project_id):
-        current = ctx.driver.start_booking(ctx.session, project.project_id, ctx.timezone)
+        current = ctx.driver.start_booking(
+            ctx.session, project.project_id, ctx.timezone, project.order_number
+        )
         if current.step != checkpoint.STEP_AWAIT_DATE:
             return current
     if current.step == checkpoint.STEP_AWAIT_SLOT and current.offer.get("date") != day:
@@ -205,7 +209,7 @@ def cancel_appointment(
         raise errors.ActionError(
             409, "This project has no scheduled appointment to cancel.", "NOTHING_TO_CANCEL"
         )
-    view = ctx.driver.cancel(ctx.session, project.project_id, ctx.timezone)
+    view = ctx.driver.cancel(ctx.session, project.project_id, ctx.timezone, project.order_number)
     answer = flow_answer(ctx, view, project)
     if view.outcome == "cancelled":
         count("AppointmentCancelled", test_mode=str(bool(view.result.get("test_mode"))))

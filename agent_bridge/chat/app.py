@@ -1,7 +1,9 @@
 """The chat API (Flask): where the customer's identity enters, and the only place it is checked.
 
 `POST /api/chat/simple` with `Authorization: Bearer <JWT>` and `{"message", "session_id"?}`
-answers `{"response", "session_id", "timestamp", "choices"}`. The token is validated, kept
+answers `{"response", "session_id", "timestamp", "choices", "working", "cards"}`; `working`
+means the turn is still running (a follow-up message such as "Is it done yet?" fetches the
+result) and `cards` are projects to show as cards. The token is validated, kept
 in the session store for the PF360 calls, and never handed to the agent: the agent gets
 only the session id.
 """
@@ -18,7 +20,8 @@ from werkzeug.exceptions import HTTPException
 
 from agent_bridge.chat.auth import AuthError, Identity, TokenValidator
 from agent_bridge.chat.errors import AgentUnavailable
-from agent_bridge.chat.runtime import AgentRuntime
+from agent_bridge.chat.runtime import AgentReply, AgentRuntime
+from agent_bridge.flow_driver import STILL_WORKING_MESSAGE
 from agent_bridge.sessions import SessionStore
 from tasks.pf360.errors import redact
 
@@ -102,17 +105,7 @@ def create_app(
             return _error(
                 503, "The assistant is not available right now; please try again shortly."
             )
-        return (
-            jsonify(
-                {
-                    "response": reply.text,
-                    "session_id": session_id,
-                    "timestamp": time.time(),
-                    "choices": list(reply.choices),
-                }
-            ),
-            200,
-        )
+        return jsonify(reply_body(reply, session_id)), 200
 
     if local_sign_in is not None and mint_local_token is not None:
         list_customers, mint = local_sign_in, mint_local_token
@@ -131,6 +124,20 @@ def create_app(
             return jsonify({"token": mint(customer_id)}), 200
 
     return app
+
+
+def reply_body(reply: AgentReply, session_id: str) -> dict[str, object]:
+    """The answer as JSON. `working`: the turn is still running; the page asks again (any
+    agent's "still working" sentence counts, Bedrock's too). `cards`: projects to show."""
+    working = reply.working or STILL_WORKING_MESSAGE[:28] in reply.text
+    return {
+        "response": reply.text,
+        "session_id": session_id,
+        "timestamp": time.time(),
+        "choices": list(reply.choices),
+        "working": working,
+        "cards": list(reply.cards),
+    }
 
 
 def open_session(

@@ -8,10 +8,16 @@ from typing import Protocol
 
 @dataclass(frozen=True)
 class AgentReply:
-    """What the customer sees: the answer, and suggested replies shown as buttons."""
+    """What the customer sees: the answer, and suggested replies shown as buttons.
+
+    `working` says the answer is "still working on it": asking again later fetches the result.
+    `cards` are projects to show as cards (`title`, `url`, `status`, `appointment`, `number`).
+    """
 
     text: str
     choices: list[str] = field(default_factory=list)
+    working: bool = False
+    cards: list[dict[str, str]] = field(default_factory=list)
 
 
 class AgentRuntime(Protocol):

@@ -31,6 +31,7 @@ from agent_bridge.chat.runtime import AgentRuntime
 from agent_bridge.sessions import SessionStore
 from infra.local.dev_tokens import local_auth_config, mint_customer_token
 from infra.local.stack import LocalStack, run_in_foreground
+from infra.local.tenant_zones import template_parameter, today_for
 from ops.context import OpsContext
 from ops.web import ops_console
 
@@ -87,7 +88,7 @@ def local_app(
             stack.client("lambda"),
             {group: deployed.functions[logical] for group, logical in ACTION_FUNCTIONS.items()},
         )
-        runtime = LocalAgent(invoker)
+        runtime = LocalAgent(invoker, today_for=today_for(sessions))
     app = create_app(
         validator=TokenValidator(local_auth_config()),
         sessions=sessions,
@@ -139,7 +140,11 @@ def main(argv: list[str] | None = None) -> int:
     stack = LocalStack(
         port=args.aws_port,
         sandbox_port=args.sandbox_port,
-        parameter_overrides={"ConfirmScheduleFlag": "1", "CancelScheduleFlag": "1"},
+        parameter_overrides={
+            "ConfirmScheduleFlag": "1",
+            "CancelScheduleFlag": "1",
+            "TenantTimezones": template_parameter(),
+        },
     ).start()
     ops_token = os.environ.get("OPS_TOKEN") or secrets.token_urlsafe(18)
     server = ChatServer(

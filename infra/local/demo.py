@@ -19,6 +19,7 @@ import requests
 from infra.local.chat_server import ChatServer, local_app, mint_for
 from infra.local.pf360_sandbox import SandboxControl
 from infra.local.stack import LocalStack
+from infra.local.tenant_zones import template_parameter
 
 CUSTOMER_ID = "CUST001"
 WIDTH = 96
@@ -52,6 +53,9 @@ class Conversation:
         self.session_id = answer["session_id"]
         self.choices = answer.get("choices") or []
         show("assistant", answer["response"])
+        for card in answer.get("cards") or []:
+            when = f", {card['appointment']}" if card.get("appointment") else ""
+            show("", f"[{card['title']}] {card['status']}{when} ({card['url']})")
         return str(answer["response"])
 
 
@@ -61,7 +65,11 @@ def main() -> int:
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     print("Starting the embedded local stack (AWS + in-process Lambdas + PF360 sandbox)...")
     stack = LocalStack(
-        parameter_overrides={"ConfirmScheduleFlag": "1", "CancelScheduleFlag": "1"},
+        parameter_overrides={
+            "ConfirmScheduleFlag": "1",
+            "CancelScheduleFlag": "1",
+            "TenantTimezones": template_parameter(),
+        },
         ttl_sweep_seconds=0,
     ).start()
     server = ChatServer(local_app(stack)).start()

@@ -10,7 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from tasks import checkpoint
-from tasks.flow_errors import FAILURE_CODES, NoAvailability, Superseded, message_in_cause
+from tasks.flow_errors import (
+    FAILURE_CODES,
+    NoAvailability,
+    OperatorStopped,
+    Superseded,
+    message_in_cause,
+)
 from tasks.handlers.common import flows_table, logger, parse_event, settings
 
 EXPIRED_MESSAGE = (
@@ -30,6 +36,12 @@ def decide(ending: dict[str, Any]) -> dict[str, Any]:
         return {
             "outcome": checkpoint.OUTCOME_SUPERSEDED,
             "message": message or Superseded.default_message,
+        }
+    if error == OperatorStopped.__name__:
+        return {
+            "outcome": checkpoint.OUTCOME_STOPPED,
+            "message": OperatorStopped.default_message,
+            "stopped_by": message,
         }
     if error == NoAvailability.__name__:
         return {

@@ -18,7 +18,17 @@ import pytz
 import requests
 
 from . import inputs
-from .errors import ADD_NOTE, BUSINESS_HOURS, CANCEL, DASHBOARD, DATES, SCHEDULE, SLOTS
+from .errors import (
+    ADD_NOTE,
+    BUSINESS_HOURS,
+    CANCEL,
+    DASHBOARD,
+    DATES,
+    SCHEDULE,
+    SLOTS,
+    PF360Error,
+    redact,
+)
 from .formats import created_at
 from .models import AvailableDates, BusinessHours, NoteResult, Project, ScheduleResult
 from .responses import error_for_exception, read_body
@@ -34,6 +44,9 @@ from .transform import (
 from .urls import PORTAL_DOMAINS
 
 logger = logging.getLogger(__name__)
+
+# PF360's gateway (and the sandbox) name each answer; kept in errors for support tickets.
+REQUEST_ID_HEADER = "X-Request-Id"
 
 _BEARER_PREFIX = re.compile(r"(?i)^bearer(?:\s+|$)")
 
@@ -216,16 +229,29 @@ class PF360Client:
             )
         except requests.RequestException as exc:
             error = error_for_exception(exc, endpoint, self.timeout, secrets)
+            _annotate(error, started, None, self.timeout)
             _log(endpoint, method, None, started, error.code)
             # `from None`: the requests exception holds the prepared request and its headers.
             raise error from None
         try:
             body = read_body(response, endpoint, secrets)
+        except PF360Error as exc:
+            _annotate(exc, started, response.headers.get(REQUEST_ID_HEADER), self.timeout)
+            _log(endpoint, method, response.status_code, started, exc.code)
+            raise
         except Exception as exc:
             _log(endpoint, method, response.status_code, started, getattr(exc, "code", None))
             raise
         _log(endpoint, method, response.status_code, started, None)
         return body
+
+
+def _annotate(error: PF360Error, started: float, request_id: str | None, timeout: float) -> None:
+    """The operator's facts about the failed call: its latency, PF360's request id, the
+    timeout it ran under."""
+    error.elapsed_ms = int((monotonic() - started) * 1000)
+    error.request_id = redact(request_id)[:80] if request_id else None
+    error.timeout_seconds = timeout
 
 
 def _bare_token(auth_token: str) -> str:

@@ -78,6 +78,10 @@ class PF360Error(Exception):
         self.upstream_code = upstream_code
         self.user_message = user_message or self.default_user_message
         self.retry_after = retry_after
+        # Filled in by the client after the call: what an operator needs to find the call.
+        self.elapsed_ms: int | None = None
+        self.request_id: str | None = None
+        self.timeout_seconds: float | None = None
         super().__init__(self._describe())
 
     def _describe(self) -> str:
@@ -108,7 +112,29 @@ class PF360Error(Exception):
             "retry_after": self.retry_after,
             "message": str(self),
             "user_message": self.user_message,
+            "elapsed_ms": self.elapsed_ms,
+            "request_id": self.request_id,
+            "timeout_seconds": self.timeout_seconds,
         }
+
+    def operator_cause(self) -> dict[str, Any]:
+        """What an operator groups and searches by: which PF360 call, what it answered (or
+        that it timed out), how long it took, and PF360's request id. No customer sentence,
+        no credential, no raw body."""
+        cause: dict[str, Any] = {"code": self.code, "endpoint": self.endpoint}
+        if self.status is not None:
+            cause["status"] = self.status
+        elif self.code == "PF360_TIMEOUT":
+            cause["timeout_seconds"] = self.timeout_seconds
+        else:
+            cause["status"] = None  # no answer at all (connection refused or dropped)
+        for key in ("upstream_code", "elapsed_ms", "request_id"):
+            value = getattr(self, key)
+            if value is not None:
+                cause[key] = value
+        if self.detail:
+            cause["detail"] = self.detail
+        return cause
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Keyword-only arguments defeat Exception's default pickling; restore the state.

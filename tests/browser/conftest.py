@@ -24,7 +24,9 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", "/tmp/pf360-screenshots"))
+# Kept by the test run under build/ (git-ignored); SCREENSHOT_DIR puts them elsewhere.
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", ROOT / "build" / "screenshots"))
 
 
 @pytest.fixture(scope="module")

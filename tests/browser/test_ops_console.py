@@ -140,15 +140,18 @@ def test_the_filters_narrow_the_list(page: Page, scene: Scene) -> None:
     expect(page.locator(f"tr[data-name='{scene.booked}']")).to_be_visible()
     expect(page.locator(f"tr[data-name='{scene.failed}']")).to_have_count(0)
 
-    page.goto(scene.page_url("/", customer="CUST001"))
-    expect(page.locator("#filter-error")).to_contain_text("needs the client too")
+    # The same filters as the CLI: a customer without its client filters the listing.
+    page.goto(scene.page_url("/", customer="CUST001", since=scene.since))
+    expect(page.locator(f"tr[data-name='{scene.failed}']")).to_be_visible()
+    expect(page.locator(f"tr[data-name='{scene.booked}']")).to_have_count(0)
 
 
 def test_the_detail_page_is_a_readable_timeline(page: Page, scene: Scene) -> None:
     page.goto(scene.page_url(f"/executions/{scene.failed}"))
     expect(page.locator("h2.title")).to_contain_text("FAILED")
     expect(page.locator("#error")).to_contain_text("PF360_UNAVAILABLE")
-    expect(page.locator("#error")).to_contain_text("temporarily unavailable")
+    expect(page.locator("#operator-cause")).to_contain_text("PF360 schedule: HTTP 503")
+    expect(page.locator("#customer-message")).to_contain_text("temporarily unavailable")
     expect(page.locator("#chosen")).to_have_text(f"{scene.failed_date} at {scene.failed_time}")
 
     await_date = page.locator("tr[data-state='AwaitDate']")
@@ -168,7 +171,7 @@ def test_the_detail_page_is_a_readable_timeline(page: Page, scene: Scene) -> Non
         f"at {scene.failed_time}"
     )
     expect(page.locator("#read-only")).to_contain_text(READ_ONLY)
-    expect(page.locator("#audit")).to_contain_text("No replay has been attempted")
+    expect(page.locator("#audit")).to_contain_text("No replay or stop has been attempted")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "ops-detail.png"), full_page=True)
 
@@ -188,8 +191,9 @@ def test_the_detail_page_is_a_readable_timeline(page: Page, scene: Scene) -> Non
 
 def test_the_failures_page_groups_by_error_code(page: Page, scene: Scene) -> None:
     page.goto(scene.page_url("/failures", since=scene.since))
-    group = page.locator("tr[data-error='PF360_UNAVAILABLE']")
-    expect(group.locator(".count")).to_have_text("1")
+    group = page.locator("table[data-class='system'] tr[data-error='PF360_UNAVAILABLE']")
+    expect(group.locator(".count").first).to_have_text("1")
+    expect(group).to_contain_text("PF360 schedule: HTTP 503")
     expect(group).to_contain_text("temporarily unavailable")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "ops-failures.png"), full_page=True)
@@ -221,7 +225,12 @@ def test_replay_needs_the_token_books_once_and_is_audited(page: Page, scene: Sce
     assert unconfirmed.status == 400 and NOT_CONFIRMED in unconfirmed.text()
     assert scene.bookings_of("12345") == []
     page.goto(detail)
-    expect(page.locator("#audit")).to_contain_text("No replay has been attempted")
+    # Every refused attempt is in the audit, the wrong token's too (its operator unverified).
+    refused = page.locator("#audit tbody tr")
+    expect(refused).to_have_count(3)
+    expect(refused.filter(has_text="missing or wrong")).to_have_count(2)
+    expect(refused.filter(has_text="Tick the confirmation box")).to_have_count(1)
+    expect(refused.first).to_contain_text("(unverified)")
 
     # With the token and the confirmation: one replay, booked, linked.
     page.fill("input[name=operator]", OPERATOR)
@@ -248,7 +257,7 @@ def test_replay_needs_the_token_books_once_and_is_audited(page: Page, scene: Sce
     page.goto(detail)
     expect(page.locator("#plan")).to_contain_text("Replay not possible: already replayed")
     audit = page.locator("#audit tbody tr")
-    expect(audit).to_have_count(2)
+    expect(audit).to_have_count(5)
     expect(audit.filter(has_text="succeeded: booked")).to_contain_text(OPERATOR)
     expect(audit.filter(has_text="refused: already replayed")).to_contain_text(OPERATOR)
     page.screenshot(path=str(SCREENSHOTS / "ops-detail-after-replay.png"), full_page=True)

@@ -62,8 +62,10 @@ class Customer:
 def test_the_whole_booking_conversation(chat: str, sandbox_control: SandboxControl) -> None:
     customer = Customer(chat)
     listed = customer.say("show my projects")
-    assert "ORD-2025-001" in listed["response"]
-    assert "https://acme-corp.cx-portal.dev.projectsforce.com/details/12345" in listed["response"]
+    assert listed["response"].startswith("You have 4 projects")
+    first = listed["cards"][0]  # the page shows the projects as cards
+    assert first["title"] == "Installation Flooring ORD-2025-001"
+    assert first["url"] == "https://acme-corp.cx-portal.dev.projectsforce.com/details/12345"
     session_id = customer.session_id
 
     dates = customer.say("schedule project 1")

@@ -11,6 +11,7 @@ their own `--since` marks, so they never change what the listing tests see.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -47,6 +48,11 @@ ROW_FIELDS = {
     "error",
     "cause",
     "replay_of",
+    "failure_class",
+    "repaired_by",
+    "repair",
+    "waiting_in",
+    "operator_cause",
 }
 
 
@@ -305,6 +311,7 @@ def test_the_table_shows_each_execution_on_a_line(cli: Schedctl, world: World) -
         "project",
         "started",
         "(UTC)",
+        "triage",
     ]
     lines = {line.split()[0]: line.split() for line in out.splitlines()[2:] if line.strip()}
     assert lines[world.auth][1:6] == ["FAILED", "PF360_AUTH", "acme-corp", "CUST002", "22346"]
@@ -409,7 +416,18 @@ def test_the_timeline_of_a_failure_shows_the_retries_error_and_cause(
     assert timeline["execution"]["error"] == "PF360_UNAVAILABLE"
 
     out = cli("executions", "show", world.failed_book).stdout
-    assert "FAILED  PF360_UNAVAILABLE: The scheduling system is temporarily unavailable" in out
+    assert "status    FAILED  PF360_UNAVAILABLE\n" in out
+    # The operator's cause and the customer's sentence, apart.
+    assert re.search(
+        r"operator  PF360 schedule: HTTP 503 \(\w+\), 4 attempts, last \d+ ms, request sbx-\w+",
+        out,
+    ), out
+    assert "customer  told: The scheduling system is temporarily unavailable" in out
+    assert timeline["operator_cause"]["endpoint"] == "schedule"
+    assert timeline["operator_cause"]["status"] == 503
+    assert timeline["operator_cause"]["attempts"] == 4
+    assert timeline["failed_state"] == "Book"
+    assert [d["attempt"] for d in steps["Book"]["failure_details"]] == [1, 2, 3, 4]
     book = next(line for line in out.splitlines() if " Book " in line)
     assert book.rstrip().endswith("attempts 4 (3 retries), failures: 4x PF360_UNAVAILABLE")
     text = " ".join(out.split())
@@ -452,8 +470,6 @@ def test_an_unknown_execution_is_one_sentence_and_exit_2(cli: Schedctl) -> None:
     assert result.stderr.strip() == "No execution named 'book-nobody-here' in environment 'dev'."
     result = cli("--environment", "prod", "failures", code=2)
     assert result.stderr.startswith("No booking or cancellation state machine for environment")
-    result = cli("executions", "list", "--client", "acme-corp", "--project", "1", code=2)
-    assert "needs its customer id too" in result.stderr
     result = cli("executions", "list", "--page-token", "garbage!", code=2)
     assert "page token" in result.stderr
     assert "neither an age" in cli("failures", "--since", "yesterday", code=2).stderr
@@ -476,12 +492,24 @@ def test_failures_are_grouped_by_error_code(cli: Schedctl, world: World) -> None
     assert "no longer free" in groups["SLOT_GONE"]["sample_cause"]
     assert groups["PF360_AUTH"]["latest"] >= world.since[:19]
 
+    assert groups["SLOT_GONE"]["failure_class"] == "customer"
+    assert groups["PF360_AUTH"]["failure_class"] == "system"
+    assert groups["PF360_AUTH"]["operator_causes"] == {"PF360 dates: HTTP 401 (UNAUTHORIZED)": 1}
+
     out = cli("failures", "--since", world.since).stdout
-    assert out.splitlines()[0].split()[:4] == ["error", "count", "latest", "(UTC)"]
-    auth = next(line for line in out.splitlines() if line.startswith("PF360_AUTH"))
-    assert auth.split()[1] == "1" and auth.split()[4] == world.auth
-    assert "cause: Your session has expired; please sign in again." in out
-    assert out.strip().endswith("4 failed bookings since " + data["since"] + " in 3 groups.")
+    lines = out.splitlines()
+    assert lines[0] == "system failure (ours: retryable, replayable)"
+    assert lines[1].split()[:5] == ["error", "count", "open", "latest", "(UTC)"]
+    auth = next(line for line in lines if line.startswith("PF360_AUTH"))
+    assert auth.split()[1:3] == ["1", "1"]
+    assert "1x PF360 dates: HTTP 401 (UNAUTHORIZED)" in auth
+    assert "customer told: Your session has expired; please sign in again." in out
+    assert "customer refusal (not our fault: never replayed)" in out
+    assert out.strip().endswith(
+        "4 failed bookings since " + data["since"] + " in 3 groups; 0 repaired since, 4 open."
+    )
+    customer = cli.json("failures", "--since", world.since, "--class", "customer")
+    assert [group["error"] for group in customer["groups"]] == ["SLOT_GONE"]
 
 
 # --------------------------------------------------------------------------- replay
@@ -556,7 +584,7 @@ def test_a_replay_books_once_and_a_second_one_is_refused(
     out = cli("audit", trail[1]["source_arn"]).stdout  # by ARN too
     assert out.startswith(f"audit trail of {source}")
     alice = next(line for line in out.splitlines() if " alice " in line)
-    assert alice.split()[2:] == ["alice", replay_name, "succeeded:", "booked"]
+    assert alice.split()[2:] == ["replay", "(cli)", "alice", replay_name, "succeeded:", "booked"]
 
     rows = cli.json("executions", "list", "--since", mark, *project)["executions"]
     assert [(row["name"], row["kind"]) for row in rows] == [
@@ -581,7 +609,7 @@ def test_replay_failed_since_replays_many_with_a_summary(
     newer_auth = fail_at_dates(flows, "CUST101", "31002", 401)
     books_before = len(flows.books())
 
-    dry = cli.json("replay", "--failed", "--since", mark)
+    dry = cli.json("replay", "--failed", "--since", mark, code=1)  # some would be refused
     plans = {plan["source"]["name"]: plan for plan in dry["plans"]}
     assert set(plans) == {taken, bookable, older_auth, newer_auth}
     assert {name for name, plan in plans.items() if plan["allowed"]} == {taken, bookable}
@@ -589,7 +617,7 @@ def test_replay_failed_since_replays_many_with_a_summary(
     assert plans[older_auth]["reason"] == (
         f"only the newest failed booking of a project is replayed: {newer_auth}"
     )
-    table_out = cli("replay", "--failed", "--since", mark).stdout
+    table_out = cli("replay", "--failed", "--since", mark, code=1).stdout
     assert "4 failed bookings since" in table_out and "2 would be replayed, 2 refused" in table_out
     assert "replay" not in {
         row["kind"] for row in cli.json("executions", "list", "--since", mark)["executions"]
@@ -609,8 +637,10 @@ def test_replay_failed_since_replays_many_with_a_summary(
         (item,) = cli.json("audit", name)["audit"]
         assert item["result"] == results[name]["result"]
 
-    again = cli("replay", "--failed", "--since", mark, "--yes")  # nothing left to do
-    assert again.stdout.strip().endswith("0 started, 0 booked, 5 refused, 0 failed, 0 running")
+    again = cli("replay", "--failed", "--since", mark, "--yes", code=1)  # nothing left to do
+    assert "0 started, 0 booked, 3 refused, 0 failed, 0 running" in again.stdout
+    # The booked one is repaired and the SLOT_GONE replay a customer refusal: left out.
+    assert "Left out: 1 customer refusals (never replayed), 1 repaired since." in again.stdout
 
 
 def test_replay_usage_errors_exit_2(cli: Schedctl, world: World) -> None:

@@ -26,6 +26,8 @@ from tasks.flow_errors import (
     NoSlotsOnDate,
     SlotTaken,
     TimeNotOffered,
+    message_in_cause,
+    operator_in_cause,
 )
 from tasks.flow_input import FlowInput, Replay, Tenant
 from tasks.handlers.finish import EXPIRED_MESSAGE, INTERNAL_MESSAGE, decide
@@ -139,7 +141,17 @@ def test_fetch_dates_turns_pf360_errors_into_flow_errors() -> None:
     api = Unauthorized("acme-corp", store=MockStore(clock=lambda: TODAY))
     with pytest.raises(PF360_AUTH) as raised:
         booking.fetch_dates(api, flow_for(api), now=NOW)
-    assert str(raised.value) == "Your session has expired; please sign in again."
+    assert raised.value.message == "Your session has expired; please sign in again."
+    # The operator cause rides behind the sentence; the customer's reader drops it.
+    assert raised.value.operator == {
+        "code": "PF360_AUTH",
+        "endpoint": "dates",
+        "status": 401,
+        "detail": "token expired",
+    }
+    payload = json.dumps({"errorMessage": str(raised.value), "errorType": "PF360_AUTH"})
+    assert message_in_cause(payload) == "Your session has expired; please sign in again."
+    assert operator_in_cause(payload) == raised.value.operator
 
 
 # --------------------------------------------------------------------------- fetch_slots

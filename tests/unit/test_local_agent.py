@@ -36,11 +36,12 @@ from agent_bridge.chat.local_agent import (
     parse_time,
     tenant_today,
 )
+from agent_bridge.chat.local_agent.wording import long_date
 from agent_bridge.chat.runtime import AgentReply
 
 TODAY = date(2026, 11, 30)  # a Monday
 DATES = ["2026-12-01", "2026-12-02", "2026-12-03", "2026-12-08", "2026-12-10"]
-DATE_CHOICES = ["Tue Dec 1", "Wed Dec 2", "Thu Dec 3", "Tue Dec 8", "Thu Dec 10"]
+DATE_CHOICES = ["Tue, Dec 1", "Wed, Dec 2", "Thu, Dec 3", "Tue, Dec 8", "Thu, Dec 10"]
 TIMES = ["09:00", "10:00", "14:00"]
 TIME_CHOICES = ["9:00 AM", "10:00 AM", "2:00 PM", "Another date"]
 ALLOWED_PARAMETERS = {"session_id", "project_id", "date", "time", "note_text"}
@@ -367,7 +368,10 @@ def test_schedule_a_project_named_any_way(
         "session_id": SESSION,
         "project_id": project_id,
     }
-    assert reply.text.startswith("Which date works for you? Available: 2026-12-01")
+    assert (
+        "Which date works for you? I have 5 free dates, from Tuesday, December 1 to Thursday, "
+        "December 10: pick one below" in reply.text
+    )
     assert reply.choices == DATE_CHOICES
 
 
@@ -437,7 +441,7 @@ def test_dates_in_common_forms(
         "project_id": "12345",
         "date": day,
     }
-    assert reply.text.startswith(f"Free times on {day}: 09:00, 10:00, 14:00.")
+    assert reply.text.startswith(f"Free times on {long_date(day)}: 9:00 AM, 10:00 AM, 2:00 PM.")
     assert reply.choices == TIME_CHOICES
 
 
@@ -455,7 +459,7 @@ def test_a_date_not_offered_is_still_sent_and_the_action_answers(
 ) -> None:
     reply = say(agent, "schedule project 1", "Friday")
     assert actions.last("/get_time_slots")["date"] == "2026-12-04"
-    assert reply.text.startswith("2026-12-04 is not available; please pick one of:")
+    assert reply.text.startswith("Friday, December 4 is not available; please pick one of:")
     assert reply.choices == DATE_CHOICES  # the offer still stands
 
 
@@ -463,9 +467,11 @@ def test_a_date_before_scheduling_asks_for_the_project(
     agent: LocalAgent, actions: FakeActions
 ) -> None:
     reply = say(agent, "Dec 3")
-    assert actions.calls == []
+    assert actions.paths() == ["/list_projects"]  # to offer the projects as buttons
     assert reply.text.startswith("Which project would you like to schedule?")
-    assert reply.choices == ["List my projects"]
+    assert reply.choices == ["Schedule project 1", "Reschedule project 2"]
+    reply = say(agent, "the flooring one")  # the answer to that question
+    assert actions.last("/get_available_dates")["project_id"] == "12345"
 
 
 @pytest.mark.parametrize(
@@ -561,7 +567,7 @@ def test_books_only_after_yes(agent: LocalAgent, actions: FakeActions, answer: s
         "time": "10:00",
     }
     assert reply.text == (
-        "Your appointment is booked for 2026-12-03 at 10:00. Details: " + URL + "12345"
+        "Your appointment is booked for Thursday, December 3 at 10:00 AM. Details: " + URL + "12345"
     )
     assert reply.choices == MENU
 
@@ -572,7 +578,9 @@ def test_no_offers_the_times_again(agent: LocalAgent, actions: FakeActions, answ
     reply = say(agent, answer)
     assert "/confirm_appointment" not in actions.paths()
     assert actions.paths()[-1] == "/get_time_slots"
-    assert reply.text.startswith("All right, nothing is booked. Free times on 2026-12-03:")
+    assert reply.text.startswith(
+        "All right, nothing is booked. Free times on Thursday, December 3:"
+    )
     assert reply.choices == TIME_CHOICES
     say(agent, "yes")  # the question was answered: a later yes books nothing
     assert "/confirm_appointment" not in actions.paths()
@@ -636,13 +644,15 @@ def test_cancel_asks_first(agent: LocalAgent, actions: FakeActions, message: str
     reply = say(agent, message)
     assert "/cancel_appointment" not in actions.paths()
     assert reply.text == (
-        "Shall I cancel the appointment on Monday, December 7 (09:00-11:00) for project 2 "
+        "Shall I cancel the appointment on Monday, December 7, 9:00 AM to 11:00 AM for project 2 "
         "(Installation Windows ORD-2025-002)? (yes/no)"
     )
     assert reply.choices == CANCEL_CHOICES
     reply = say(agent, "Yes, cancel it")
     assert actions.last("/cancel_appointment") == {"session_id": SESSION, "project_id": "12346"}
-    assert reply.text.startswith("Your appointment on 2026-12-07 09:00-11:00 is cancelled.")
+    assert reply.text.startswith(
+        "Your appointment on Monday, December 7, 9:00 AM to 11:00 AM is cancelled."
+    )
 
 
 @pytest.mark.parametrize("answer", ["no", "No, keep it", "nope"])
@@ -716,7 +726,7 @@ def test_business_hours(agent: LocalAgent, actions: FakeActions, message: str) -
     reply = say(agent, message)
     assert actions.paths() == ["/get_business_hours"]
     assert actions.calls[0].parameters == {"session_id": SESSION}
-    assert reply.text == "We work Monday, Tuesday."
+    assert reply.text.startswith("We work Monday, Tuesday.")
 
 
 # --------------------------------------------------------------------------- notes
@@ -756,7 +766,7 @@ def test_add_a_note(
 def test_a_note_without_text_asks_for_it(agent: LocalAgent, actions: FakeActions) -> None:
     reply = say(agent, "add a note to project 1")
     assert "/add_note" not in actions.paths()
-    assert reply.text.startswith("What should the note say?")
+    assert reply.text.startswith("What should the note for project 1 say?")
 
 
 def test_a_note_without_a_project_offers_it_for_each(

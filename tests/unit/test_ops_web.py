@@ -12,8 +12,12 @@ from flask.testing import FlaskClient
 
 from ops.context import OpsContext
 from ops.web import (
+    NO_REASON,
     NOT_CONFIRMED,
     SECURITY_HEADERS,
+    STOP_NOT_CONFIRMED,
+    STOP_TOKEN_OFF,
+    STOP_TOKEN_WRONG,
     TOKEN_OFF,
     TOKEN_WRONG,
     clock,
@@ -88,6 +92,29 @@ def test_a_replay_is_refused_before_anything_happens(
     )
     assert response.status_code == status
     assert sentence in response.get_json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("token", "form", "status", "sentence"),
+    [
+        (None, {"confirm": "yes", "operator": "ada", "reason": "r", "ops_token": TOKEN}, 403,
+         STOP_TOKEN_OFF),
+        (TOKEN, {"confirm": "yes", "operator": "ada", "reason": "r", "ops_token": "no"}, 403,
+         STOP_TOKEN_WRONG),
+        (TOKEN, {"operator": "ada", "reason": "r", "ops_token": TOKEN}, 400, STOP_NOT_CONFIRMED),
+        (TOKEN, {"confirm": "yes", "operator": "ada", "ops_token": TOKEN}, 400, NO_REASON),
+        (TOKEN, {"confirm": "yes", "operator": "ada", "reason": "x" * 201, "ops_token": TOKEN},
+         400, NO_REASON),
+    ],
+)  # fmt: skip
+def test_a_stop_is_refused_before_anything_happens(
+    token: str | None, form: dict[str, str], status: int, sentence: str
+) -> None:
+    """Refused before the console builds its AWS context (the audit of the refusal is best
+    effort: here the context cannot be built, and the refusal stands)."""
+    response = client(token).post("/ops/executions/book-x/stop?format=json", data=form)
+    assert response.status_code == status
+    assert response.get_json()["error"] == sentence
 
 
 def test_pages_carry_the_security_headers() -> None:

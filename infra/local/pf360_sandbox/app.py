@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
@@ -44,8 +45,12 @@ def _note_generation() -> None:
 
 
 def _log_pf360_request(response: Response) -> Response:
-    """Record every non-control request; the authorization header is never stored."""
+    """Record every non-control request; the authorization header is never stored. Each
+    PF360 answer carries an `X-Request-Id` (as PF360's gateway does), which the client keeps
+    in its errors so an operator can quote it to PF360 support."""
     if not request.path.startswith(CONTROL_PREFIX):
+        request_id = f"sbx-{uuid.uuid4().hex[:16]}"
+        response.headers["X-Request-Id"] = request_id
         current_state().log_request(
             {
                 "method": request.method,
@@ -57,6 +62,7 @@ def _log_pf360_request(response: Response) -> Response:
                 "client_id_header": client_id_header(),
                 "endpoint": g.get("pf360_endpoint"),
                 "fault": g.get("pf360_fault"),
+                "request_id": request_id,
             },
             g.get("sandbox_generation", -1),
         )
