@@ -21,11 +21,13 @@ test: setup chromium
 chromium:
 	@sh infra/local/ensure_chromium.sh
 
-lint: setup
+lint: setup sam
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/cfn-lint infra/template.yaml
+	$(BIN)/cfn-lint -c I -- infra/template.yaml
+	$(BIN)/python -m infra.iam_policy
+	SAM_CLI_TELEMETRY=0 $(SAM) validate --lint --region us-east-1 -t infra/template.yaml
 
 demo: setup
 	$(BIN)/python -m infra.local.demo
@@ -52,7 +54,7 @@ schemas: setup
 
 run: setup
 	@$(BIN)/python -m infra.local.ports --chat $${CHAT_PORT:-8080} --aws $${AWS_PORT:-5005} --sandbox $${SANDBOX_PORT:-8360}
-	$(BIN)/python -m agent_bridge.chat.server --port $${CHAT_PORT:-8080} --aws-port $${AWS_PORT:-5005} --sandbox-port $${SANDBOX_PORT:-8360}
+	$(BIN)/python -m infra.local.chat_server --port $${CHAT_PORT:-8080} --aws-port $${AWS_PORT:-5005} --sandbox-port $${SANDBOX_PORT:-8360}
 
 # The local stack with failed, waiting and replayed bookings made through the chat API, and
 # the ops console open on them (docs/local-stack.md).
@@ -65,4 +67,28 @@ token: setup
 	@$(BIN)/python -m infra.local.dev_tokens --customer "$(CUSTOMER)" --client "$(CLIENT)"
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) build .pytest_cache .mypy_cache .ruff_cache
+
+# AWS SAM CLI in its own venv (its pins differ from ours); `sam validate --lint` is offline.
+SAM_VENV  := .venv-sam
+SAM       := $(SAM_VENV)/bin/sam
+SAM_STAMP := $(SAM_VENV)/.installed
+SAM_CLI_VERSION := 1.170.0
+
+.PHONY: sam package deploy
+sam: $(SAM_STAMP)
+
+$(SAM_STAMP):
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet "aws-sam-cli==$(SAM_CLI_VERSION)"
+	touch $(SAM_STAMP)
+
+# The Lambda artifacts: build/lambda/functions/<Id>/ (each function's own modules) and
+# build/lambda/layer/ (requirements-lambda.txt for python3.12 on arm64). See docs/deploy.md.
+package: setup
+	$(BIN)/python -m infra.package
+
+# `make deploy` = package, then `sam deploy --guided` (asks for the stack name, region and
+# parameters the first time and saves them in samconfig.toml). Needs AWS credentials.
+deploy: package sam
+	SAM_CLI_TELEMETRY=0 $(SAM) deploy -t infra/template.yaml --guided --capabilities CAPABILITY_IAM --resolve-s3

@@ -33,6 +33,7 @@ def record(
         "at": now,
         "action": action,
         "operator": operator,
+        "aws_identity": ctx.caller_identity,  # whose AWS credentials acted (STS)
         "channel": channel,
         "source_arn": source_arn,
         "new_execution": new_execution,

@@ -10,6 +10,7 @@ from functools import cached_property
 from typing import Any
 
 import boto3
+from botocore.config import Config
 
 from tasks.execution_index import ExecutionIndex
 
@@ -72,6 +73,19 @@ class OpsContext:
     @cached_property
     def audit_table(self) -> Any:
         return self.dynamodb.Table(f"scheduler-ops-audit-{self.environment}")
+
+    @cached_property
+    def caller_identity(self) -> str:
+        """Whose AWS credentials act (STS GetCallerIdentity), for the replay audit."""
+        try:
+            sts = self.session.client(
+                "sts",
+                endpoint_url=self.endpoint_url,
+                config=Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 2}),
+            )
+            return str(sts.get_caller_identity()["Arn"])
+        except Exception as error:  # the audit must still be written; say why it is unknown
+            return f"unknown ({type(error).__name__})"
 
     def arn_for(self, name_or_arn: str) -> str:
         """An execution ARN from an ARN or a bare execution name (booking machine first)."""

@@ -28,8 +28,8 @@ from typing import Any
 
 import requests
 
-from agent_bridge.chat.server import ChatServer, local_app, mint_for
 from infra.local import ports, turn_log
+from infra.local.chat_server import ChatServer, local_app, mint_for
 from infra.local.pf360_sandbox import SandboxControl
 from infra.local.stack import LOCAL_CREDENTIALS, LocalStack, run_in_foreground
 

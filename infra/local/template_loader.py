@@ -26,7 +26,10 @@ LAMBDA_ROLE_NAME = "pf360-scheduler-local-lambda"
 STATES_ROLE_NAME = "pf360-scheduler-local-states"
 TEMPLATE_PATH = Path(__file__).resolve().parents[1] / "template.yaml"
 
-# No local engine (Bedrock) or no local meaning (IAM: moto does not enforce policies).
+# No local engine (Bedrock, API Gateway's JWT authorizer, CloudWatch) or no local meaning
+# (IAM: moto does not enforce policies, and tests/integration/test_least_privilege.py
+# checks every recorded call against the roles instead; layers: locally the handlers run
+# from this checkout; log groups, alarms, the dashboard, the alarm topic).
 SKIPPED_LOCALLY = frozenset(
     {
         "AWS::Lambda::Permission",
@@ -34,6 +37,14 @@ SKIPPED_LOCALLY = frozenset(
         "AWS::IAM::Policy",
         "AWS::Bedrock::Agent",
         "AWS::Bedrock::AgentAlias",
+        "AWS::Serverless::LayerVersion",
+        "AWS::Serverless::HttpApi",
+        "AWS::Logs::LogGroup",
+        "AWS::Logs::MetricFilter",
+        "AWS::CloudWatch::Alarm",
+        "AWS::CloudWatch::Dashboard",
+        "AWS::SNS::Topic",
+        "AWS::SNS::Subscription",
     }
 )
 
@@ -148,6 +159,13 @@ class _Resolver:
             return self.arns[logical_id]
         if attribute == "Name":
             return self.names[logical_id]
+        kind = self.resources.get(logical_id, {}).get("Type")
+        if kind == "AWS::Bedrock::AgentAlias" and attribute == "AgentAliasArn":
+            props = self.resources[logical_id].get("Properties", {})
+            agent, alias = self.resolve(props["AgentId"]), self.get_att(logical_id, "AgentAliasId")
+            return f"arn:aws:bedrock:{self.region}:{ACCOUNT_ID}:agent-alias/{agent}/{alias}"
+        if kind in SKIPPED_LOCALLY:  # e.g. the supervisor's AgentId: a stand-in locally
+            return f"local-{logical_id}-{attribute}"
         raise TemplateError(f"!GetAtt {logical_id}.{attribute} is not supported locally")
 
     def resolve(self, value: Any) -> Any:
@@ -241,31 +259,12 @@ def _ensure_role(iam: Any, name: str, service: str) -> str:
         return str(role["Role"]["Arn"])
 
 
-def deploy_template(
-    parameter_overrides: Mapping[str, str] | None = None,
-    *,
-    template_path: Path = TEMPLATE_PATH,
-    region: str = "us-east-1",
-    environment_overrides: Mapping[str, str] | None = None,
-) -> DeployedStack:
-    """Create every resource of the template; `environment_overrides` is for local-only vars."""
-    template = read_template(template_path)
-    parameters = {
-        name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()
-    }
-    for name, value in (parameter_overrides or {}).items():
-        if name not in parameters:
-            raise TemplateError(f"parameter {name} is not declared in {template_path.name}")
-        allowed = template["Parameters"][name].get("AllowedValues")
-        if allowed and value not in allowed:
-            raise TemplateError(f"parameter {name}={value!r}; allowed: {', '.join(allowed)}")
-        parameters[name] = value
-
+def physical_ids(
+    template: Mapping[str, Any], parameters: Mapping[str, str], region: str
+) -> _Resolver:
+    """Physical names and ARNs of every resource, so that any can refer to any other."""
     resolver = _Resolver(template, parameters, region)
-    resources: dict[str, Any] = template.get("Resources", {})
-    stack = DeployedStack(region=region, parameters=parameters)
-
-    # First pass: physical names and ARNs, so that any resource can refer to any other.
+    resources: Mapping[str, Any] = template.get("Resources", {})
     for logical_id, resource in resources.items():
         kind, props = resource["Type"], resource.get("Properties", {})
         if kind == "AWS::DynamoDB::Table":
@@ -287,6 +286,32 @@ def deploy_template(
             resolver.arns[logical_id] = f"arn:aws:local:{region}:{ACCOUNT_ID}:{logical_id}"
         else:
             raise TemplateError(f"{logical_id}: {kind} is not supported by the local loader")
+    return resolver
+
+
+def deploy_template(
+    parameter_overrides: Mapping[str, str] | None = None,
+    *,
+    template_path: Path = TEMPLATE_PATH,
+    region: str = "us-east-1",
+    environment_overrides: Mapping[str, str] | None = None,
+) -> DeployedStack:
+    """Create every resource of the template; `environment_overrides` is for local-only vars."""
+    template = read_template(template_path)
+    parameters = {
+        name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()
+    }
+    for name, value in (parameter_overrides or {}).items():
+        if name not in parameters:
+            raise TemplateError(f"parameter {name} is not declared in {template_path.name}")
+        allowed = template["Parameters"][name].get("AllowedValues")
+        if allowed and value not in allowed:
+            raise TemplateError(f"parameter {name}={value!r}; allowed: {', '.join(allowed)}")
+        parameters[name] = value
+
+    resolver = physical_ids(template, parameters, region)
+    resources: dict[str, Any] = template.get("Resources", {})
+    stack = DeployedStack(region=region, parameters=parameters)
 
     iam = boto3.client("iam", region_name=region)
     lambda_role = _ensure_role(iam, LAMBDA_ROLE_NAME, "lambda.amazonaws.com")

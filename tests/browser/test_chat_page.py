@@ -16,8 +16,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from agent_bridge.chat.action_invoker import ActionResult, LambdaActionInvoker
 from agent_bridge.chat.local_agent import LocalAgent
-from agent_bridge.chat.server import ACTION_FUNCTIONS, ChatServer, local_app
 from agent_bridge.flow_driver import STILL_WORKING_MESSAGE
+from infra.local.chat_server import ACTION_FUNCTIONS, ChatServer, local_app
 from infra.local.pf360_sandbox import SandboxControl
 from infra.local.stack import LocalStack
 from tests.browser.conftest import SCREENSHOTS

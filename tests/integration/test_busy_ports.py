@@ -76,10 +76,10 @@ def test_a_free_port_passes_the_check() -> None:
 
 
 def test_the_server_itself_checks_too_when_started_without_make(busy_port: int) -> None:
-    """`python -m agent_bridge.chat.server` alone (no make pre-check) stops instead of hanging."""
+    """`python -m infra.local.chat_server` alone (no make pre-check) stops instead of hanging."""
     finished = subprocess.run(
         [
-            *(sys.executable, "-m", "agent_bridge.chat.server", "--port", "0"),
+            *(sys.executable, "-m", "infra.local.chat_server", "--port", "0"),
             *("--aws-port", str(busy_port), "--sandbox-port", "0"),
         ],
         cwd=ROOT,
