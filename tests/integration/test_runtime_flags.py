@@ -259,3 +259,32 @@ def test_an_unreachable_store_falls_back_to_the_variables_and_says_why(
     caplog.clear()
     flags.evaluate(missing, client_id="acme-corp", customer_id="CUST001")
     assert not [r for r in caplog.records if getattr(r, "reason", "") == "flag_store_unavailable"]
+
+
+def test_the_seeds_rollback_command_makes_a_function_fail_loudly_not_run_as_dev(
+    local_stack: LocalStack,
+) -> None:
+    """`aws lambda update-function-configuration --environment Variables={USE_REAL_API=false}`
+    (the seed's quick rollback) replaces every variable; the function must refuse to run
+    rather than fall back to ENVIRONMENT=dev and dev's tables."""
+    import json
+
+    lambdas = local_stack.client("lambda")
+    assert local_stack.deployed is not None
+    name = local_stack.deployed.functions["SelfCheckFunction"]
+    original = lambdas.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
+    lambdas.update_function_configuration(
+        FunctionName=name, Environment={"Variables": {"USE_REAL_API": "false"}}
+    )
+    try:
+        response = lambdas.invoke(FunctionName=name, Payload=b"{}")
+        payload = json.loads(response["Payload"].read())
+    finally:
+        lambdas.update_function_configuration(
+            FunctionName=name, Environment={"Variables": original}
+        )
+    assert response.get("FunctionError"), payload
+    assert payload["errorType"] == "ConfigurationInvalid"
+    assert "ENVIRONMENT is not set in this Lambda function" in payload["errorMessage"]
+    ok = json.loads(lambdas.invoke(FunctionName=name, Payload=b"{}")["Payload"].read())
+    assert ok["ok"] is True and ok["environment"] == "dev"
