@@ -17,11 +17,13 @@ $(STAMP): pyproject.toml
 test: setup
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
-lint: setup
+lint: setup sam
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/cfn-lint infra/template.yaml
+	$(BIN)/cfn-lint -c I -- infra/template.yaml
+	$(BIN)/python -m infra.iam_policy
+	SAM_CLI_TELEMETRY=0 $(SAM) validate --lint --region us-east-1 -t infra/template.yaml
 
 demo: setup
 	$(BIN)/python -m infra.local.demo
@@ -45,14 +47,33 @@ schemas: setup
 	$(BIN)/python -m agent_bridge.schemas
 
 run: setup
-	$(BIN)/python -m agent_bridge.chat.server
+	$(BIN)/python -m infra.local.chat_server
 
 token: setup
 	@test -n "$(CUSTOMER)" -a -n "$(CLIENT)" || { echo "usage: make token CUSTOMER=CUST001 CLIENT=acme-corp" >&2; exit 2; }
 	@$(BIN)/python -m infra.local.dev_tokens --customer "$(CUSTOMER)" --client "$(CLIENT)"
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) build .pytest_cache .mypy_cache .ruff_cache
+
+# AWS SAM CLI in its own venv (its pins differ from ours); `sam validate --lint` is offline.
+SAM_VENV  := .venv-sam
+SAM       := $(SAM_VENV)/bin/sam
+SAM_STAMP := $(SAM_VENV)/.installed
+SAM_CLI_VERSION := 1.170.0
+
+.PHONY: sam package deploy
+sam: $(SAM_STAMP)
+
+$(SAM_STAMP):
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet "aws-sam-cli==$(SAM_CLI_VERSION)"
+	touch $(SAM_STAMP)
+
+# The Lambda artifacts: build/lambda/functions/<Id>/ (each function's own modules) and
+# build/lambda/layer/ (requirements-lambda.txt for python3.12 on arm64). See docs/deploy.md.
+package: setup
+	$(BIN)/python -m infra.package
 
 # Environments, runtime flags and rollback (docs/environments.md). ENV is dev, qa, staging
 # or prod (infra/envs/<ENV>.json); ENDPOINT points the flag and code commands at a local
@@ -62,7 +83,11 @@ ENDPOINT ?=
 FLAGCTL = $(BIN)/python -m infra.flagctl --env $(ENV) $(if $(ENDPOINT),--endpoint-url $(ENDPOINT))
 
 .PHONY: deploy rollback rollforward rollout flags rollback-code bench-rollback
+# `make deploy ENV=qa`: credentials and infra/envs/qa.json checked first (without
+# credentials it stops at once), then package, then `sam deploy` with that file (no prompts).
 deploy: setup
+	$(BIN)/python -m infra.deploy --env $(ENV) check
+	$(MAKE) package sam
 	$(BIN)/python -m infra.deploy --env $(ENV) deploy
 
 rollback: setup

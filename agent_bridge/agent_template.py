@@ -12,6 +12,7 @@ The instructions (`agent_bridge/instructions/*.md`) and the generated schemas
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,7 +74,58 @@ def rendered(template: str) -> str:
             out.append(f"{block.indent}{line}" if line.strip() else "")
         cursor = block.end
     out.extend(lines[cursor:])
-    return "\n".join(out)
+    return with_alias_hashes("\n".join(out))
+
+
+# ---------------------------------------------------------------- agent versions
+# An alias without RoutingConfiguration makes Bedrock cut a new version from the prepared
+# DRAFT whenever CloudFormation creates or updates the alias. CloudFormation updates the
+# alias only when its properties change, so each `live` alias's Description ends with a
+# hash of its agent's whole resource (instruction, schemas, collaborators, model): a
+# changed agent changes the hash, the alias is updated, and `live` points to a new version.
+
+_ALIAS_DESCRIPTION = re.compile(r"^(?P<head>      Description: .*?)(?: \[agent [0-9a-f]{12}\])?$")
+_RESOURCE = re.compile(r"^  (?P<id>[A-Za-z0-9]+):$")
+_AGENT_ID = re.compile(r"^      AgentId: !GetAtt (?P<agent>[A-Za-z0-9]+)\.AgentId\s*$")
+
+
+def _resources(lines: list[str]) -> dict[str, tuple[int, int]]:
+    """Top-level resources: logical id -> (first line, one past the last line)."""
+    starts = [(i, m["id"]) for i, line in enumerate(lines) if (m := _RESOURCE.match(line))]
+    spans = {}
+    for position, (start, logical_id) in enumerate(starts):
+        end = starts[position + 1][0] if position + 1 < len(starts) else len(lines)
+        for index in range(start + 1, end):
+            if lines[index] and not lines[index].startswith(" "):
+                end = index
+                break
+        spans[logical_id] = (start, end)
+    return spans
+
+
+def agent_hash(lines: list[str], agent: str) -> str:
+    """A hash of the agent's resource text, as it will be deployed."""
+    start, end = _resources(lines)[agent]
+    body = "\n".join(line.rstrip() for line in lines[start:end]).strip()
+    return hashlib.sha256(body.encode()).hexdigest()[:12]
+
+
+def with_alias_hashes(template: str) -> str:
+    """The template with each agent alias's Description ending in its agent's hash."""
+    lines = template.split("\n")
+    for _alias, (start, end) in _resources(lines).items():
+        agent = next(
+            (m["agent"] for i in range(start, end) if (m := _AGENT_ID.match(lines[i]))), None
+        )
+        if agent is None or "Type: AWS::Bedrock::AgentAlias" not in "\n".join(lines[start:end]):
+            continue
+        digest = agent_hash(lines, agent)
+        for index in range(start, end):
+            match = _ALIAS_DESCRIPTION.match(lines[index])
+            if match:
+                lines[index] = f"{match['head']} [agent {digest}]"
+                break
+    return "\n".join(lines)
 
 
 def sources() -> list[str]:

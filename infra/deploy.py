@@ -60,14 +60,16 @@ def sam_executable() -> str:
 
 
 def deploy_commands(env_file: Mapping[str, Any], sam: str = "sam") -> list[list[str]]:
-    """The build and deploy commands for one environment (what --dry-run prints)."""
+    """The deploy command for one environment (what --dry-run prints).
+
+    The artifacts are `make package`'s (build/lambda/, the template's CodeUri and layer).
+    """
     parameters = [f"{key}={value}" for key, value in env_file["parameters"].items()]
-    build = [sam, "build", "--template-file", str(TEMPLATE), "--build-dir", ".aws-sam/build"]
     deploy = [
         sam,
         "deploy",
         "--template-file",
-        ".aws-sam/build/template.yaml",
+        str(TEMPLATE.relative_to(ROOT)),
         "--stack-name",
         str(env_file["stack_name"]),
         "--region",
@@ -84,11 +86,28 @@ def deploy_commands(env_file: Mapping[str, Any], sam: str = "sam") -> list[list[
         f"Environment={env_file['parameters']['Environment']}",
         "Project=pf360-scheduler",
     ]
-    return [build, deploy]
+    return [deploy]
 
 
 def flags_init_command(environment: str) -> list[str]:
     return [sys.executable, "-m", "infra.flagctl", "--env", environment, "init"]
+
+
+PLACEHOLDER = ".invalid"  # RFC 2606: a value that must be replaced before a deploy
+
+
+def check(environment: str) -> int:
+    """Before anything slow: credentials, and no placeholder left in the environment file."""
+    env_file = read_env_file(environment)
+    if not has_credentials(env_file.get("region")):
+        raise DeployError(NO_CREDENTIALS)
+    unset = [k for k, v in env_file["parameters"].items() if PLACEHOLDER in str(v)]
+    if unset:
+        raise DeployError(
+            f"Set {', '.join(unset)} in infra/envs/{environment}.json first (they still "
+            "hold placeholders); nothing was built or deployed."
+        )
+    return 0
 
 
 def deploy(environment: str, *, dry_run: bool) -> int:
@@ -98,8 +117,7 @@ def deploy(environment: str, *, dry_run: bool) -> int:
         for command in commands:
             print(" ".join(shlex.quote(part) for part in command))
         return 0
-    if not has_credentials(env_file.get("region")):
-        raise DeployError(NO_CREDENTIALS)
+    check(environment)
     sam = sam_executable()
     commands = [*deploy_commands(env_file, sam), flags_init_command(environment)]
     environ = {**os.environ, "SAM_CLI_TELEMETRY": "0"}
@@ -183,13 +201,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="deploy", description=__doc__.split("\n\n")[0])
     parser.add_argument("--env", required=True, help="dev, qa, staging or prod")
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("deploy", help="sam build + sam deploy with infra/envs/<env>.json")
+    commands.add_parser("check", help="the environment file and AWS credentials, nothing else")
+    run = commands.add_parser("deploy", help="sam deploy with infra/envs/<env>.json")
     run.add_argument("--dry-run", action="store_true", help="print the commands only")
     back = commands.add_parser("rollback-code", help="aliases to the previous versions")
     back.add_argument("--endpoint-url", default=None, help="e.g. the local stack's endpoint")
     back.add_argument("--region", default=None)
     args = parser.parse_args(argv)
     try:
+        if args.command == "check":
+            return check(args.env)
         if args.command == "deploy":
             return deploy(args.env, dry_run=args.dry_run)
         moves = rollback_code(args.env, endpoint_url=args.endpoint_url, region=args.region)

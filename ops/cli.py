@@ -340,6 +340,20 @@ def audit(app: App, execution: str) -> None:
     )
 
 
+# --------------------------------------------------------------------------- console
+
+
+@schedctl.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=0, help="0 = any free port.")
+@click.option("--ops-token", envvar="OPS_TOKEN", default=None, help="Replay token (OPS_TOKEN).")
+@click.pass_obj
+def console(app: App, port: int, ops_token: str | None) -> None:
+    """Serve the operations console on 127.0.0.1 with your AWS credentials."""
+    from ops.console_server import serve
+
+    serve(app.ctx, port=port, ops_token=ops_token, announce=click.echo)
+
+
 def main() -> None:
     """The `schedctl` console script."""
     schedctl(prog_name="schedctl")

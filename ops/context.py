@@ -68,6 +68,14 @@ class OpsContext:
     def audit_table(self) -> Any:
         return self.dynamodb.Table(f"scheduler-ops-audit-{self.environment}")
 
+    @cached_property
+    def caller_identity(self) -> str:
+        """Whose AWS credentials act (STS GetCallerIdentity), for the replay audit."""
+        try:
+            return str(self.client("sts").get_caller_identity()["Arn"])
+        except Exception as error:  # the audit must still be written; say why it is unknown
+            return f"unknown ({type(error).__name__})"
+
     def arn_for(self, name_or_arn: str) -> str:
         """An execution ARN from an ARN or a bare execution name (booking machine first)."""
         text = name_or_arn.strip()

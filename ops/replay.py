@@ -212,6 +212,7 @@ def _audit(ctx: OpsContext, operator: str, result: ReplayResult) -> None:
         "recorded_at": f"{now}#{uuid.uuid4().hex[:8]}",
         "at": now,
         "operator": operator,
+        "aws_identity": ctx.caller_identity,
         "source_arn": result.plan.source.arn,
         "new_execution": result.execution_arn or "",
         "result": result.result,

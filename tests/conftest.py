@@ -58,3 +58,52 @@ def local_stack(sandbox: SandboxServer) -> Iterator[LocalStack]:
         yield stack
     finally:
         stack.stop()
+
+
+# ------------------------------------------------------------------ least privilege
+# Every AWS call a Lambda handler makes on the local stack, in any test, is recorded
+# (infra/local/aws_call_recorder.py) into one file for the run; at the end of the run each
+# call is checked against its function's role in the template (tests/least_privilege.py),
+# and a call the role does not allow fails the run.
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    import os
+    import time
+    from pathlib import Path
+
+    from infra.local.aws_call_recorder import CALL_LOG_ENV
+
+    if hasattr(config, "workerinput") or os.environ.get(CALL_LOG_ENV):
+        return  # xdist workers inherit the controller's file
+    folder = Path(__file__).resolve().parents[1] / "build" / "aws-calls"
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("calls-*.jsonl"):
+        old.unlink()
+    os.environ[CALL_LOG_ENV] = str(folder / f"calls-{int(time.time())}-{os.getpid()}.jsonl")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    import os
+
+    from infra.local.aws_call_recorder import CALL_LOG_ENV, read_calls
+
+    if hasattr(session.config, "workerinput") or not os.environ.get(CALL_LOG_ENV):
+        return
+    calls = read_calls(os.environ[CALL_LOG_ENV])
+    if not calls:
+        return
+    from tests.least_privilege import violations
+
+    found = violations(calls)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    functions = len({c["function"] for c in calls})
+    if reporter is not None:
+        reporter.write_line(
+            f"least privilege: {len(calls)} distinct AWS calls of {functions} functions "
+            f"checked against their roles; {len(found)} not allowed"
+        )
+        for line in found:
+            reporter.write_line(f"  NOT ALLOWED {line}", red=True)
+    if found:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

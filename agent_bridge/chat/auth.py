@@ -1,7 +1,8 @@
 """Customer identity: the JWT is validated here, and only its claims travel on.
 
-Local mode: HS256 with the dev secret (tokens from `make token`). Other environments:
-RS256 through the identity provider's JWKS, with issuer and audience checked. The
+Local mode: HS256 with a shared secret, issuer and audience that the local side gives
+(`infra.local.dev_tokens.local_auth_config()`; tokens from `make token`). Other
+environments: RS256 through the identity provider's JWKS, with issuer and audience checked. The
 algorithm is pinned per mode (no `none`, no HS/RS confusion) and `exp` is required. The
 token itself goes to the session store and to PF360's header, nowhere else.
 """
@@ -14,9 +15,7 @@ from typing import Any
 
 import jwt
 
-from infra.local.dev_tokens import ALGORITHM as DEV_ALGORITHM
-from infra.local.dev_tokens import DEV_AUDIENCE, DEV_ISSUER, dev_secret
-
+HS256 = "HS256"
 REQUIRED_CLAIMS = ("exp", "sub", "client_id")
 
 
@@ -53,11 +52,18 @@ class AuthConfig:
     def from_environ(cls, environ: Mapping[str, str]) -> AuthConfig:
         mode = environ.get("AUTH_MODE", "local").strip().lower()
         if mode == "local":
+            names = ("DEV_JWT_SECRET", "JWT_ISSUER", "JWT_AUDIENCE")
+            missing = [n for n in names if not environ.get(n)]
+            if missing:
+                raise ValueError(
+                    f"AUTH_MODE=local needs {', '.join(missing)}; allowed: the shared HS256 "
+                    "secret, issuer and audience of the local dev tokens"
+                )
             return cls(
                 mode="local",
-                issuer=environ.get("JWT_ISSUER") or DEV_ISSUER,
-                audience=environ.get("JWT_AUDIENCE") or DEV_AUDIENCE,
-                hs256_secret=dev_secret(),
+                issuer=environ["JWT_ISSUER"],
+                audience=environ["JWT_AUDIENCE"],
+                hs256_secret=environ["DEV_JWT_SECRET"],
             )
         if mode == "jwks":
             missing = [n for n in ("JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE") if not environ.get(n)]
@@ -103,7 +109,7 @@ class TokenValidator:
                     "Your sign-in is not valid; please sign in again.", "BAD_KEY"
                 ) from None
         else:
-            algorithms, key = [DEV_ALGORITHM], self.config.hs256_secret
+            algorithms, key = [HS256], self.config.hs256_secret
         try:
             claims = jwt.decode(
                 token,

@@ -36,12 +36,13 @@ MIN_OPS_TOKEN_CHARS = 16
 def create_production_app(environ: Mapping[str, str] | None = None) -> Flask:
     env = os.environ if environ is None else environ
     settings = load_settings(env)
-    auth = AuthConfig.from_environ(env)
-    if auth.mode != "jwks" and settings.environment != "dev":
+    mode = env.get("AUTH_MODE", "local").strip().lower()
+    if mode != "jwks" and settings.environment != "dev":
         raise ConfigError(
-            f"AUTH_MODE={auth.mode!r} is not allowed in ENVIRONMENT={settings.environment}; "
+            f"AUTH_MODE={mode!r} is not allowed in ENVIRONMENT={settings.environment}; "
             "allowed: jwks (dev secrets are for local runs only)"
         )
+    auth = AuthConfig.from_environ(env)
     missing = [n for n in ("BEDROCK_AGENT_ID", "BEDROCK_AGENT_ALIAS_ID") if not env.get(n)]
     if missing:
         raise ConfigError(f"{', '.join(missing)} not set; allowed: the supervisor agent's ids")

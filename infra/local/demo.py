@@ -16,7 +16,7 @@ from typing import Any
 
 import requests
 
-from agent_bridge.chat.server import ChatServer, local_app, mint_for
+from infra.local.chat_server import ChatServer, local_app, mint_for
 from infra.local.pf360_sandbox import SandboxControl
 from infra.local.stack import LocalStack
 

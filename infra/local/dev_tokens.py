@@ -15,11 +15,13 @@ import time
 
 import jwt
 
+from agent_bridge.chat.auth import HS256, AuthConfig
+
 DEV_JWT_SECRET_ENV = "DEV_JWT_SECRET"
 DEFAULT_DEV_JWT_SECRET = "pf360-local-dev-secret-not-for-production-use"
 DEV_ISSUER = "pf360-local"
 DEV_AUDIENCE = "pf360-scheduler"
-ALGORITHM = "HS256"
+ALGORITHM = HS256
 SERVICE_SCOPE = "service"
 SERVICE_SUBJECT_PREFIX = "service:"
 
@@ -27,6 +29,23 @@ SERVICE_SUBJECT_PREFIX = "service:"
 def dev_secret() -> str:
     """The HS256 secret shared by the token helper, the sandbox and the local chat API."""
     return os.environ.get(DEV_JWT_SECRET_ENV) or DEFAULT_DEV_JWT_SECRET
+
+
+def local_auth_config() -> AuthConfig:
+    """How the local chat API validates these tokens (the production validator, HS256)."""
+    return AuthConfig(
+        mode="local", issuer=DEV_ISSUER, audience=DEV_AUDIENCE, hs256_secret=dev_secret()
+    )
+
+
+def local_auth_environ() -> dict[str, str]:
+    """The same as variables, for code that reads `AuthConfig.from_environ`."""
+    return {
+        "AUTH_MODE": "local",
+        "DEV_JWT_SECRET": dev_secret(),
+        "JWT_ISSUER": DEV_ISSUER,
+        "JWT_AUDIENCE": DEV_AUDIENCE,
+    }
 
 
 def mint_customer_token(

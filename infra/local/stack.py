@@ -24,7 +24,7 @@ import boto3
 from moto.core.config import default_user_config
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
-from infra.local import moto_gaps
+from infra.local import aws_call_recorder, moto_gaps
 from infra.local.template_loader import DeployedStack, deploy_template
 
 if TYPE_CHECKING:
@@ -82,6 +82,7 @@ class LocalStack:
             logging.CRITICAL
         )
         os.environ.update(LOCAL_CREDENTIALS)
+        aws_call_recorder.install_from_environment()  # PF360_AWS_CALL_LOG: least privilege
         os.environ["AWS_DEFAULT_REGION"] = self.region
         os.environ["AWS_REGION"] = self.region
         default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True

@@ -26,7 +26,10 @@ LAMBDA_ROLE_NAME = "pf360-scheduler-local-lambda"
 STATES_ROLE_NAME = "pf360-scheduler-local-states"
 TEMPLATE_PATH = Path(__file__).resolve().parents[1] / "template.yaml"
 
-# No local engine (Bedrock) or no local meaning (IAM: moto does not enforce policies).
+# No local engine (Bedrock, API Gateway's JWT authorizer, CloudWatch) or no local meaning
+# (IAM: moto does not enforce policies, and tests/integration/test_least_privilege.py
+# checks every recorded call against the roles instead; layers: locally the handlers run
+# from this checkout; log groups, alarms, the dashboard, the alarm topic).
 SKIPPED_LOCALLY = frozenset(
     {
         "AWS::Lambda::Permission",
@@ -35,6 +38,14 @@ SKIPPED_LOCALLY = frozenset(
         "AWS::IAM::ManagedPolicy",
         "AWS::Bedrock::Agent",
         "AWS::Bedrock::AgentAlias",
+        "AWS::Serverless::LayerVersion",
+        "AWS::Serverless::HttpApi",
+        "AWS::Logs::LogGroup",
+        "AWS::Logs::MetricFilter",
+        "AWS::CloudWatch::Alarm",
+        "AWS::CloudWatch::Dashboard",
+        "AWS::SNS::Topic",
+        "AWS::SNS::Subscription",
     }
 )
 
@@ -152,6 +163,9 @@ class _Resolver:
             return self.names[logical_id]
         if attribute in APPCONFIG_ID_ATTRIBUTES.values():
             return self.names[logical_id]
+        kind = self.resources.get(logical_id, {}).get("Type")
+        if kind in SKIPPED_LOCALLY:  # e.g. the supervisor's AgentId: a stand-in locally
+            return f"local-{logical_id}-{attribute}"
         raise TemplateError(f"!GetAtt {logical_id}.{attribute} is not supported locally")
 
     def resolve(self, value: Any) -> Any:
@@ -245,6 +259,40 @@ def _ensure_role(iam: Any, name: str, service: str) -> str:
         return str(role["Role"]["Arn"])
 
 
+def physical_ids(
+    template: Mapping[str, Any], parameters: Mapping[str, str], region: str
+) -> _Resolver:
+    """Physical names and ARNs of every resource, so that any can refer to any other."""
+    resolver = _Resolver(template, parameters, region)
+    resources: Mapping[str, Any] = template.get("Resources", {})
+    for logical_id, resource in resources.items():
+        kind, props = resource["Type"], resource.get("Properties", {})
+        if kind == "AWS::DynamoDB::Table":
+            name = resolver.resolve(props.get("TableName", logical_id))
+            resolver.names[logical_id] = name
+            resolver.arns[logical_id] = f"arn:aws:dynamodb:{region}:{ACCOUNT_ID}:table/{name}"
+        elif kind == "AWS::Serverless::Function":
+            name = resolver.resolve(props.get("FunctionName", logical_id))
+            resolver.names[logical_id] = name
+            resolver.arns[logical_id] = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{name}"
+        elif kind == "AWS::Serverless::StateMachine":
+            name = resolver.resolve(props.get("Name", logical_id))
+            resolver.names[logical_id] = name
+            resolver.arns[logical_id] = f"arn:aws:states:{region}:{ACCOUNT_ID}:stateMachine:{name}"
+        elif kind == "AWS::SecretsManager::Secret":
+            resolver.names[logical_id] = resolver.resolve(props.get("Name", logical_id))
+        elif kind in APPCONFIG_ID_ATTRIBUTES:
+            # Its id once created (before any function); until then, for the policy check
+            # (tests/least_privilege.py, which deploys nothing), any id.
+            resolver.names[logical_id] = "*"
+        elif kind in SKIPPED_LOCALLY:
+            resolver.names[logical_id] = logical_id
+            resolver.arns[logical_id] = f"arn:aws:local:{region}:{ACCOUNT_ID}:{logical_id}"
+        else:
+            raise TemplateError(f"{logical_id}: {kind} is not supported by the local loader")
+    return resolver
+
+
 def deploy_template(
     parameter_overrides: Mapping[str, str] | None = None,
     *,
@@ -265,34 +313,9 @@ def deploy_template(
             raise TemplateError(f"parameter {name}={value!r}; allowed: {', '.join(allowed)}")
         parameters[name] = value
 
-    resolver = _Resolver(template, parameters, region)
+    resolver = physical_ids(template, parameters, region)
     resources: dict[str, Any] = template.get("Resources", {})
     stack = DeployedStack(region=region, parameters=parameters)
-
-    # First pass: physical names and ARNs, so that any resource can refer to any other.
-    for logical_id, resource in resources.items():
-        kind, props = resource["Type"], resource.get("Properties", {})
-        if kind == "AWS::DynamoDB::Table":
-            name = resolver.resolve(props.get("TableName", logical_id))
-            resolver.names[logical_id] = name
-            resolver.arns[logical_id] = f"arn:aws:dynamodb:{region}:{ACCOUNT_ID}:table/{name}"
-        elif kind == "AWS::Serverless::Function":
-            name = resolver.resolve(props.get("FunctionName", logical_id))
-            resolver.names[logical_id] = name
-            resolver.arns[logical_id] = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{name}"
-        elif kind == "AWS::Serverless::StateMachine":
-            name = resolver.resolve(props.get("Name", logical_id))
-            resolver.names[logical_id] = name
-            resolver.arns[logical_id] = f"arn:aws:states:{region}:{ACCOUNT_ID}:stateMachine:{name}"
-        elif kind == "AWS::SecretsManager::Secret":
-            resolver.names[logical_id] = resolver.resolve(props.get("Name", logical_id))
-        elif kind in APPCONFIG_ID_ATTRIBUTES:
-            resolver.names[logical_id] = ""  # its id, once created (before any function)
-        elif kind in SKIPPED_LOCALLY:
-            resolver.names[logical_id] = logical_id
-            resolver.arns[logical_id] = f"arn:aws:local:{region}:{ACCOUNT_ID}:{logical_id}"
-        else:
-            raise TemplateError(f"{logical_id}: {kind} is not supported by the local loader")
 
     iam = boto3.client("iam", region_name=region)
     lambda_role = _ensure_role(iam, LAMBDA_ROLE_NAME, "lambda.amazonaws.com")

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from agent_bridge.chat.server import ChatServer, local_app
+from infra.local.chat_server import ChatServer, local_app
 from infra.local.pf360_sandbox import SandboxControl
 from infra.local.stack import LocalStack
 from tests.browser.conftest import SCREENSHOTS

@@ -19,8 +19,8 @@ from urllib.parse import urlencode
 import pytest
 from playwright.sync_api import Page, expect
 
-from agent_bridge.chat.server import ChatServer, local_app
 from agent_bridge.flow_driver import STATUS_DONE, STATUS_WAITING
+from infra.local.chat_server import ChatServer, local_app
 from infra.local.pf360_sandbox import SandboxControl, SandboxServer
 from infra.local.stack import LocalStack
 from ops.web import NOT_CONFIRMED, READ_ONLY, TOKEN_WRONG

@@ -14,8 +14,8 @@ import requests
 from agent_bridge.chat.app import create_app
 from agent_bridge.chat.auth import AuthConfig, TokenValidator
 from agent_bridge.chat.runtime import AgentReply
-from agent_bridge.chat.server import ChatServer, local_app
 from agent_bridge.sessions import SessionStore
+from infra.local.chat_server import ChatServer, local_app
 from infra.local.dev_tokens import mint_customer_token
 from infra.local.pf360_sandbox import SandboxControl
 from infra.local.stack import LocalStack

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from agent_bridge.chat.auth import AuthConfig, AuthError, TokenValidator
-from infra.local.dev_tokens import mint_customer_token, mint_service_token
+from infra.local.dev_tokens import local_auth_config, mint_customer_token, mint_service_token
 from tests.integration.identity_provider import AUDIENCE, ISSUER, KID, IdentityProvider
 
 
@@ -60,7 +60,7 @@ def remote(idp: IdentityProvider) -> TokenValidator:
 
 
 def local() -> TokenValidator:
-    return TokenValidator(AuthConfig.from_environ({"AUTH_MODE": "local"}))
+    return TokenValidator(local_auth_config())
 
 
 def refused(validator: TokenValidator, header: str | None, reason: str) -> AuthError:
@@ -152,3 +152,14 @@ def test_jwks_mode_needs_its_settings() -> None:
         AuthConfig.from_environ({"AUTH_MODE": "jwks"})
     with pytest.raises(ValueError, match="AUTH_MODE='magic'"):
         AuthConfig.from_environ({"AUTH_MODE": "magic"})
+
+
+def test_local_mode_takes_its_secret_from_the_local_side() -> None:
+    """Production code holds no dev secret: local mode needs all three values given."""
+    with pytest.raises(ValueError, match="DEV_JWT_SECRET, JWT_ISSUER, JWT_AUDIENCE"):
+        AuthConfig.from_environ({"AUTH_MODE": "local"})
+    from infra.local.dev_tokens import local_auth_environ
+
+    validator = TokenValidator(AuthConfig.from_environ(local_auth_environ()))
+    identity = validator.validate("Bearer " + mint_customer_token("CUST001", "acme-corp"))
+    assert identity.customer_id == "CUST001"

@@ -505,6 +505,8 @@ def test_replay_refuses_what_must_not_be_replayed(cli: Schedctl, world: World) -
     (item,) = cli.json("audit", world.booked)["audit"]
     assert (item["operator"], item["result"]) == ("carol", result["result"])
     assert item["new_execution"] == ""
+    # The operator's AWS identity, from STS (moto answers GetCallerIdentity locally).
+    assert item["aws_identity"].startswith("arn:aws:")
 
 
 def test_a_replay_books_once_and_a_second_one_is_refused(
@@ -618,3 +620,17 @@ def test_replay_usage_errors_exit_2(cli: Schedctl, world: World) -> None:
     assert (
         "--since goes with --failed" in cli("replay", world.booked, "--since", "2h", code=2).stderr
     )
+
+
+def test_the_console_serves_ops_on_loopback_with_the_operators_credentials(
+    local_stack: LocalStack,
+) -> None:
+    from ops.console_server import LOOPBACK, console_app
+
+    ctx = OpsContext(region="us-east-1", endpoint_url=local_stack.endpoint_url)
+    client = console_app(ctx, "a-token-of-sixteen-chars").test_client()
+    assert client.get("/").headers["Location"].endswith("/ops/")
+    page = client.get("/ops/")
+    assert page.status_code == 200
+    assert LOOPBACK == "127.0.0.1"
+    assert ctx.caller_identity.startswith("arn:aws:")

@@ -1,6 +1,10 @@
-"""Serve the chat API with a production WSGI server (waitress), locally or on AWS.
+"""The local composition of the chat API: the production Flask app on waitress, wired to
+the local stack, dev tokens and the sandbox's customers.
 
-`python -m agent_bridge.chat.server` (`make run`) starts the embedded local stack (AWS,
+Moved here from agent_bridge/chat/server.py: production code never imports the local
+harness, the local side composes the production parts.
+
+`python -m infra.local.chat_server` (`make run`) starts the embedded local stack (AWS,
 in-process Lambdas, PF360 sandbox), the local agent driving the deployed action-group
 Lambdas, the chat page and the operations console (`/ops`), in the foreground.
 `ChatServer` does the same in a thread for the demo and the tests.
@@ -21,11 +25,11 @@ from waitress.server import create_server
 
 from agent_bridge.chat.action_invoker import LambdaActionInvoker
 from agent_bridge.chat.app import create_app
-from agent_bridge.chat.auth import AuthConfig, TokenValidator
+from agent_bridge.chat.auth import TokenValidator
 from agent_bridge.chat.local_agent import LocalAgent
 from agent_bridge.chat.runtime import AgentRuntime
 from agent_bridge.sessions import SessionStore
-from infra.local.dev_tokens import mint_customer_token
+from infra.local.dev_tokens import local_auth_config, mint_customer_token
 from infra.local.stack import LocalStack, run_in_foreground
 from ops.context import OpsContext
 from ops.web import ops_console
@@ -85,7 +89,7 @@ def local_app(
         )
         runtime = LocalAgent(invoker)
     app = create_app(
-        validator=TokenValidator(AuthConfig.from_environ({"AUTH_MODE": "local"})),
+        validator=TokenValidator(local_auth_config()),
         sessions=sessions,
         runtime=runtime,
         environment=deployed.parameters.get("Environment", "dev"),
