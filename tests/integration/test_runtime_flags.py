@@ -288,3 +288,25 @@ def test_the_seeds_rollback_command_makes_a_function_fail_loudly_not_run_as_dev(
     assert "ENVIRONMENT is not set in this Lambda function" in payload["errorMessage"]
     ok = json.loads(lambdas.invoke(FunctionName=name, Payload=b"{}")["Payload"].read())
     assert ok["ok"] is True and ok["environment"] == "dev"
+
+
+def test_a_rollback_during_a_booking_books_nothing_anywhere_and_says_so(
+    local_stack: LocalStack, sandbox_control: SandboxControl, store: flagctl.FlagStore
+) -> None:
+    """Flags are read at every step. A booking whose offer came from PF360 cannot finish
+    on mock data after a rollback: the mock does not know PF360's request_id, so the flow
+    ends with a sentence and neither PF360 nor the mock holds a booking."""
+    from agent_bridge.flow_driver import STATUS_DONE
+    from tasks import checkpoint
+    from tasks.pf360 import shared_mock_store
+
+    flows = Flows.on(local_stack, sandbox_control)
+    dana = flows.session("CUST001")
+    slots = flows.to_slots(dana)  # dates and times from PF360
+    mock_bookings = len(shared_mock_store().bookings)
+    store.rollback()
+    view = flows.driver.resume(dana.session_id, {"time": slots.offer["times"][0]})
+    assert view.status == STATUS_DONE and view.outcome == checkpoint.OUTCOME_FAILED, view
+    assert view.message.endswith((".", "!", "?")) and "booked" not in view.message.lower()
+    assert flows.books() == []
+    assert len(shared_mock_store().bookings) == mock_bookings
