@@ -64,7 +64,13 @@ def deploy_commands(env_file: Mapping[str, Any], sam: str = "sam") -> list[list[
 
     The artifacts are `make package`'s (build/lambda/, the template's CodeUri and layer).
     """
-    parameters = [f"{key}={value}" for key, value in env_file["parameters"].items()]
+    # Quoted, as SAM CLI's --parameter-overrides needs for empty values and for values
+    # with commas or spaces (TenantTimezones, AlarmEmail="").
+    parameters = []
+    for key, value in env_file["parameters"].items():
+        if '"' in str(value):
+            raise DeployError(f"{key} in the environment file must not contain a double quote.")
+        parameters.append(f'{key}="{value}"')
     deploy = [
         sam,
         "deploy",

@@ -142,6 +142,10 @@ class _Resolver:
         }.get(name)
 
     def ref(self, name: str) -> str:
+        if name.endswith(".Alias") and name[: -len(".Alias")] in self.resources:
+            # SAM's `!Ref Function.Alias` (AutoPublishAlias). Locally there are no published
+            # versions: the handler runs from this checkout, so the function itself.
+            return self.arns[name[: -len(".Alias")]]
         pseudo = self.pseudo(name)
         if pseudo is not None:
             return pseudo

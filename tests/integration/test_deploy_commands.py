@@ -9,6 +9,7 @@ moves to the version before, and nothing moves when one function cannot.
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import sys
 import uuid
@@ -61,9 +62,15 @@ def test_deploy_dry_run_passes_every_parameter_of_the_environment(
     sam_deploy = next(line for line in lines if " deploy " in line and "--stack-name" in line)
     assert "--stack-name pf360-scheduler-qa" in sam_deploy
     assert "--region us-east-1" in sam_deploy
-    for parameter in read_template()["Parameters"]:
-        assert f" {parameter}=" in sam_deploy, parameter
-    assert "CustomerSchedulerBaseApiUrl=https://api.qa.projectsforce.com" in sam_deploy
+    overrides = deploy.deploy_commands(deploy.read_env_file("qa"))[0]
+    overrides = overrides[overrides.index("--parameter-overrides") + 1 : overrides.index("--tags")]
+    # SAM CLI accepts Key="value" for every value, empty ones and ones with commas included.
+    assert all(re.fullmatch(r'[A-Za-z0-9]+="[^"]*"', item) for item in overrides), overrides
+    assert sorted(item.split("=", 1)[0] for item in overrides) == sorted(
+        read_template()["Parameters"]
+    )
+    assert 'CustomerSchedulerBaseApiUrl="https://api.qa.projectsforce.com"' in overrides
+    assert 'AlarmEmail=""' in overrides
     assert lines[-1].endswith("-m infra.flagctl --env qa init")
 
 

@@ -133,7 +133,7 @@ def test_one_customer_gets_pf360_and_another_mock_data_at_the_same_time(
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(30)
+        thread.join(60)
     assert results["CUST001"] == ["12345"] * 3, results  # PF360
     assert len(results["CUST002"]) == 3, results
     assert not any(p == "22345" or p.startswith("failed") for p in results["CUST002"])  # mock
