@@ -10,6 +10,7 @@ from functools import cached_property
 from typing import Any
 
 import boto3
+from botocore.config import Config
 
 from tasks.execution_index import ExecutionIndex
 
@@ -72,7 +73,12 @@ class OpsContext:
     def caller_identity(self) -> str:
         """Whose AWS credentials act (STS GetCallerIdentity), for the replay audit."""
         try:
-            return str(self.client("sts").get_caller_identity()["Arn"])
+            sts = self.session.client(
+                "sts",
+                endpoint_url=self.endpoint_url,
+                config=Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 2}),
+            )
+            return str(sts.get_caller_identity()["Arn"])
         except Exception as error:  # the audit must still be written; say why it is unknown
             return f"unknown ({type(error).__name__})"
 

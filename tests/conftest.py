@@ -78,8 +78,9 @@ def pytest_configure(config: pytest.Config) -> None:
         return  # xdist workers inherit the controller's file
     folder = Path(__file__).resolve().parents[1] / "build" / "aws-calls"
     folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("calls-*.jsonl"):
-        old.unlink()
+    for old in folder.glob("calls-*.jsonl"):  # other runs' files, once they are a day old
+        if old.stat().st_mtime < time.time() - 86400:
+            old.unlink(missing_ok=True)
     os.environ[CALL_LOG_ENV] = str(folder / f"calls-{int(time.time())}-{os.getpid()}.jsonl")
 
 

@@ -9,28 +9,29 @@ The operations console is never mounted here: operators run `schedctl console` l
 
 from __future__ import annotations
 
-import os
 import threading
 from typing import Any
 
 from apig_wsgi import make_lambda_handler
 
 from agent_bridge.chat.wsgi import create_production_app
+from tasks.config import current_environ
 
 _lock = threading.Lock()
-_handler: Any = None
+_handlers: dict[frozenset[tuple[str, str]], Any] = {}
 
 
-def _build() -> Any:
-    environ = {k: v for k, v in os.environ.items() if k != "OPS_TOKEN"}
-    return make_lambda_handler(create_production_app(environ), binary_support=False)
+def _for_environment() -> Any:
+    """The WSGI handler of this environment (one per set of variables; one on AWS)."""
+    environ = {k: v for k, v in current_environ().items() if k != "OPS_TOKEN"}
+    key = frozenset(environ.items())
+    with _lock:
+        if key not in _handlers:
+            app = create_production_app(environ)
+            _handlers[key] = make_lambda_handler(app, binary_support=False)
+        return _handlers[key]
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    global _handler
-    if _handler is None:
-        with _lock:
-            if _handler is None:
-                _handler = _build()
-    result: dict[str, Any] = _handler(event, context)
+    result: dict[str, Any] = _for_environment()(event, context)
     return result

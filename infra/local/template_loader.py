@@ -168,6 +168,10 @@ class _Resolver:
         if attribute in APPCONFIG_ID_ATTRIBUTES.values():
             return self.names[logical_id]
         kind = self.resources.get(logical_id, {}).get("Type")
+        if kind == "AWS::Bedrock::AgentAlias" and attribute == "AgentAliasArn":
+            props = self.resources[logical_id].get("Properties", {})
+            agent, alias = self.resolve(props["AgentId"]), self.get_att(logical_id, "AgentAliasId")
+            return f"arn:aws:bedrock:{self.region}:{ACCOUNT_ID}:agent-alias/{agent}/{alias}"
         if kind in SKIPPED_LOCALLY:  # e.g. the supervisor's AgentId: a stand-in locally
             return f"local-{logical_id}-{attribute}"
         raise TemplateError(f"!GetAtt {logical_id}.{attribute} is not supported locally")
