@@ -88,7 +88,38 @@ $(SAM_STAMP):
 package: setup
 	$(BIN)/python -m infra.package
 
-# `make deploy` = package, then `sam deploy --guided` (asks for the stack name, region and
-# parameters the first time and saves them in samconfig.toml). Needs AWS credentials.
-deploy: package sam
-	SAM_CLI_TELEMETRY=0 $(SAM) deploy -t infra/template.yaml --guided --capabilities CAPABILITY_IAM --resolve-s3
+# Environments, runtime flags and rollback (docs/environments.md). ENV is dev, qa, staging
+# or prod (infra/envs/<ENV>.json); ENDPOINT points the flag and code commands at a local
+# stack (`make local-stack`, then e.g. ENDPOINT=http://127.0.0.1:5005 ENV=dev).
+ENV ?= dev
+ENDPOINT ?=
+FLAGCTL = $(BIN)/python -m infra.flagctl --env $(ENV) $(if $(ENDPOINT),--endpoint-url $(ENDPOINT))
+
+.PHONY: deploy rollback rollforward rollout flags rollback-code bench-rollback
+# `make deploy ENV=qa`: credentials and infra/envs/qa.json checked first (without
+# credentials it stops at once), then package, then `sam deploy` with that file (no prompts).
+deploy: setup
+	$(BIN)/python -m infra.deploy --env $(ENV) check
+	$(MAKE) package sam
+	$(BIN)/python -m infra.deploy --env $(ENV) deploy
+
+rollback: setup
+	$(FLAGCTL) rollback
+
+rollforward: setup
+	$(FLAGCTL) rollforward
+
+# make rollout ENV=prod CLIENT=acme-corp [CUSTOMER=CUST001] [FLAG=use_real_api] [VALUE=on]
+rollout: setup
+	@test -n "$(CLIENT)" || { echo "usage: make rollout ENV=prod CLIENT=acme-corp [CUSTOMER=CUST001] [FLAG=use_real_api] [VALUE=on|off]" >&2; exit 2; }
+	$(FLAGCTL) rule $(or $(FLAG),use_real_api) $(or $(VALUE),on) --client $(CLIENT) $(if $(CUSTOMER),--customer $(CUSTOMER))
+
+# make flags ENV=prod [ARGS="history" | ARGS="set confirm_schedule off" | ARGS="reset use_real_api"]
+flags: setup
+	$(FLAGCTL) $(or $(ARGS),show)
+
+rollback-code: setup
+	$(BIN)/python -m infra.deploy --env $(ENV) rollback-code $(if $(ENDPOINT),--endpoint-url $(ENDPOINT))
+
+bench-rollback: setup
+	$(BIN)/python -m tests.bench.bench_rollback

@@ -98,11 +98,19 @@ def role_of_function(cfn: Mapping[str, Any], function_logical_id: str) -> str:
 
 
 def role_statements(cfn: Mapping[str, Any], role_logical_id: str) -> list[dict[str, Any]]:
-    """Inline statements of a role (managed policies are listed separately)."""
+    """Inline statements of a role, and of the template's own policies attached to it
+    (`AWS::IAM::Policy` / `ManagedPolicy` with `Roles: [!Ref <role>]`, e.g. the flag
+    store's read policy); AWS managed policies named by ARN are listed separately."""
     props = cfn["Resources"][role_logical_id]["Properties"]
     statements: list[dict[str, Any]] = []
     for policy in props.get("Policies", []):
         statements.extend(_as_list(policy["PolicyDocument"]["Statement"]))
+    for resource in cfn["Resources"].values():
+        if resource["Type"] not in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            continue
+        attached = resource.get("Properties", {}).get("Roles", [])
+        if {"Ref": role_logical_id} in attached:
+            statements.extend(_as_list(resource["Properties"]["PolicyDocument"]["Statement"]))
     return statements
 
 

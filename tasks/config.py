@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 from urllib.parse import urlparse
 
 import pytz
@@ -28,6 +28,8 @@ DEFAULT_TENANT_TIMEZONE = "America/New_York"
 DEFAULT_CREATED_AT_TIMEZONE = "Asia/Kolkata"
 DEFAULT_API_TIMEOUT_SECONDS = 20.0
 MAX_API_TIMEOUT_SECONDS = 300.0
+DEFAULT_FLAGS_MAX_AGE_SECONDS = 5
+MAX_FLAGS_MAX_AGE_SECONDS = 300
 
 
 class ConfigError(ValueError):
@@ -57,6 +59,12 @@ class Settings:
     tenant_timezone: str = DEFAULT_TENANT_TIMEZONE
     tenant_timezones: Mapping[str, str] = field(default_factory=dict)
     created_at_timezone: str = DEFAULT_CREATED_AT_TIMEZONE
+    # The runtime flag store (AWS AppConfig, read through Powertools Feature Flags); empty
+    # application = no store, the three flags above are the whole truth (tasks/flags.py).
+    flags_application: str = ""
+    flags_environment: str = ""
+    flags_profile: str = ""
+    flags_max_age: int = DEFAULT_FLAGS_MAX_AGE_SECONDS
 
     def timezone_for(self, client_id: str) -> str:
         """The tenant's time zone: its own entry in TENANT_TIMEZONES, else TENANT_TIMEZONE."""
@@ -92,6 +100,7 @@ def current_settings() -> Settings:
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read and validate every variable; raise ConfigError naming the first bad one."""
     env = os.environ if environ is None else environ
+    _require_environment_in_lambda(env)
     environment = _choice(env, "ENVIRONMENT", ENVIRONMENTS, "dev")
     use_real_api = _boolean(env, "USE_REAL_API", default=False)
     base_api_url = env.get("CUSTOMER_SCHEDULER_BASE_API_URL", "").strip().rstrip("/")
@@ -131,7 +140,46 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         created_at_timezone=_timezone(
             env, "PF360_CREATED_AT_TIMEZONE", DEFAULT_CREATED_AT_TIMEZONE
         ),
+        **_flag_store(env),
     )
+
+
+def _require_environment_in_lambda(env: Mapping[str, str]) -> None:
+    """In a deployed function a missing ENVIRONMENT is a broken deployment, never "dev".
+
+    `aws lambda update-function-configuration --environment Variables={...}` replaces every
+    variable; falling back to dev would point a prod function at dev's tables.
+    """
+    if env.get("AWS_LAMBDA_FUNCTION_NAME") and not env.get("ENVIRONMENT", "").strip():
+        raise ConfigError(
+            "ENVIRONMENT is not set in this Lambda function; allowed: "
+            f"{', '.join(ENVIRONMENTS)}. Its variables were probably replaced by "
+            "`update-function-configuration --environment`; redeploy with `make deploy` "
+            "and change flags with `make rollback` / `make flags` instead"
+        )
+
+
+def _flag_store(env: Mapping[str, str]) -> dict[str, Any]:
+    application = env.get("FLAGS_APPLICATION", "").strip()
+    store: dict[str, Any] = {
+        "flags_application": application,
+        "flags_environment": env.get("FLAGS_ENVIRONMENT", "").strip(),
+        "flags_profile": env.get("FLAGS_PROFILE", "").strip(),
+    }
+    if application and not (store["flags_environment"] and store["flags_profile"]):
+        raise ConfigError(
+            "FLAGS_APPLICATION is set but FLAGS_ENVIRONMENT or FLAGS_PROFILE is not; "
+            "allowed: all three AppConfig identifiers, or none (no runtime flag store)"
+        )
+    raw = env.get("FLAGS_MAX_AGE_SECONDS", "").strip()
+    if raw:
+        if not raw.isdigit() or int(raw) > MAX_FLAGS_MAX_AGE_SECONDS:
+            raise ConfigError(
+                f"FLAGS_MAX_AGE_SECONDS={raw!r} is not valid; allowed: a whole number of "
+                f"seconds from 0 to {MAX_FLAGS_MAX_AGE_SECONDS}"
+            )
+        store["flags_max_age"] = int(raw)
+    return store
 
 
 def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:

@@ -18,6 +18,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from agent_bridge.actions import errors
 from agent_bridge.flow_driver import FlowDriver
 from agent_bridge.sessions import SessionStore, session_id_from_event
+from tasks import flags
 from tasks.config import Settings, current_settings
 from tasks.execution_index import ExecutionIndex
 from tasks.pf360 import PF360Api, make_client
@@ -48,7 +49,11 @@ class ActionContext:
     @cached_property
     def pf360(self) -> PF360Api:
         return make_client(
-            self.settings,
+            flags.for_tenant(
+                self.settings,
+                client_id=self.session.client_id,
+                customer_id=self.session.customer_id,
+            ),
             client_id=self.session.client_id,
             client_name=self.session.client_name,
             auth_token=self.session.auth_token,

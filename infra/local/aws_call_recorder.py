@@ -39,6 +39,31 @@ _TRANSACT_ACTIONS = {
 }
 
 
+# AppConfig Data poll token -> the configuration ARN its session was started for.
+_appconfig_sessions: dict[str, str] = {}
+
+
+def appconfig_configuration_arn(region: str, params: Mapping[str, Any]) -> str:
+    app = params.get("ApplicationIdentifier")
+    env = params.get("EnvironmentIdentifier")
+    profile = params.get("ConfigurationProfileIdentifier")
+    return (
+        f"arn:aws:appconfig:{region}:{ACCOUNT_ID}:application/{app}"
+        f"/environment/{env}/configuration/{profile}"
+    )
+
+
+def _follow_appconfig_tokens(operation: str, params: Mapping[str, Any], answer: Any) -> None:
+    """Carry the configuration ARN from each poll token to the next one."""
+    if operation == "StartConfigurationSession":
+        region = str(params.get("_region", ""))
+        arn = appconfig_configuration_arn(region, params)
+        _appconfig_sessions[str(answer.get("InitialConfigurationToken"))] = arn
+    elif operation == "GetLatestConfiguration":
+        arn = _appconfig_sessions.pop(str(params.get("ConfigurationToken")), "?")
+        _appconfig_sessions[str(answer.get("NextPollConfigurationToken"))] = arn
+
+
 def _table_arn(region: str, table: str, index: str | None = None) -> str:
     if table.startswith("arn:"):
         base = table
@@ -90,6 +115,14 @@ def resources_of(
         alias = f"agent-alias/{params.get('agentId')}/{params['agentAliasId']}"
         yield "bedrock:InvokeAgent", f"arn:aws:bedrock:{region}:{ACCOUNT_ID}:{alias}"
         return
+    if service == "appconfig" and operation == "StartConfigurationSession":
+        yield f"appconfig:{operation}", appconfig_configuration_arn(region, params)
+        return
+    if service == "appconfig" and operation == "GetLatestConfiguration":
+        # The token stands for the session's configuration (remembered by install()).
+        token = str(params.get("ConfigurationToken", ""))
+        yield f"appconfig:{operation}", _appconfig_sessions.get(token, "?")
+        return
     # Unknown shape: recorded as such, so the check reports it instead of passing it.
     yield f"{service}:{operation}", "?"
 
@@ -121,7 +154,13 @@ def install(path: str) -> None:
                     _installed["path"],
                     {"function": function, "action": action, "resource": resource},
                 )
-        return original(self, operation_name, api_params)
+        answer = original(self, operation_name, api_params)
+        if operation_name in ("StartConfigurationSession", "GetLatestConfiguration"):
+            region = self.meta.region_name or "us-east-1"
+            _follow_appconfig_tokens(
+                operation_name, {**(api_params or {}), "_region": region}, answer
+            )
+        return answer
 
     BaseClient._make_api_call = _make_api_call
 

@@ -21,6 +21,10 @@ run those tests first and delete what moto now does itself.
 | its CloudFormation mishandles state machines       | not patched: `template_loader` creates   |
 |                                                    | the resources of infra/template.yaml     |
 |                                                    | through the ordinary boto3 APIs          |
+| AppConfig: no environments, deployment strategies, | `install_appconfig_gaps`: adds them to   |
+| deployments, ListApplications, ListHostedConfig-   | moto's server (section "AppConfig"), so  |
+| urationVersions, and no AppConfig Data API         | Powertools' AppConfigStore reads flags   |
+| (StartConfigurationSession/GetLatestConfiguration) | as on AWS                                |
 """
 
 from __future__ import annotations
@@ -379,3 +383,438 @@ def sweep_expired_items(
             client.delete_item(TableName=table_name, Key={k: item[k] for k in key_names})
             deleted += 1
     return deleted
+
+
+# --------------------------------------------------------------------------- AppConfig
+# moto 5.2.5 has AppConfig's applications, configuration profiles and hosted configuration
+# versions, but no environments, deployment strategies or deployments, no ListApplications
+# or ListHostedConfigurationVersions, and no AppConfig Data API (StartConfigurationSession,
+# GetLatestConfiguration) that Powertools' AppConfigStore reads flags through. This section
+# adds them to moto's server, as strict as AWS where our code could notice: unknown ids are
+# ResourceNotFoundException, a second deployment while one is in progress on the environment
+# is ConflictException, a poll token works once (BadRequestException after), and an
+# environment with no deployment yet has nothing to read. Gradual delivery to a percentage of
+# clients is not modelled: a deployment is delivered to every reader when it starts.
+
+APPCONFIG_PREDEFINED_STRATEGIES: dict[str, dict[str, Any]] = {
+    "AppConfig.AllAtOnce": {"duration": 0, "growth": 100.0, "type": "LINEAR", "bake": 10},
+    "AppConfig.Linear50PercentEvery30Seconds": {
+        "duration": 1,
+        "growth": 50.0,
+        "type": "LINEAR",
+        "bake": 1,
+    },
+    "AppConfig.Canary10Percent20Minutes": {
+        "duration": 20,
+        "growth": 10.0,
+        "type": "EXPONENTIAL",
+        "bake": 10,
+    },
+}
+_IN_PROGRESS = ("DEPLOYING", "BAKING")
+
+
+class AppConfigGapError(Exception):
+    """An AWS-shaped AppConfig error: its name becomes the botocore error code."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code, self.status = code, status
+
+
+@dataclass
+class AppConfigDeployment:
+    application_id: str
+    environment_id: str
+    number: int
+    profile_id: str
+    profile_name: str
+    version: str
+    strategy_id: str
+    strategy: dict[str, Any]
+    description: str
+    started_at: float
+    state: str = "DEPLOYING"
+    completed_at: float | None = None
+
+    def refresh(self, now: float) -> None:
+        """DEPLOYING -> BAKING -> COMPLETE as the strategy's minutes pass on CLOCK."""
+        if self.state not in _IN_PROGRESS:
+            return
+        deployed_at = self.started_at + 60 * self.strategy["duration"]
+        done_at = deployed_at + 60 * self.strategy["bake"]
+        if now >= done_at:
+            self.state, self.completed_at = "COMPLETE", done_at
+        elif now >= deployed_at:
+            self.state = "BAKING"
+
+    def to_json(self) -> dict[str, Any]:
+        started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.started_at))
+        body: dict[str, Any] = {
+            "ApplicationId": self.application_id,
+            "EnvironmentId": self.environment_id,
+            "DeploymentStrategyId": self.strategy_id,
+            "ConfigurationProfileId": self.profile_id,
+            "DeploymentNumber": self.number,
+            "ConfigurationName": self.profile_name,
+            "ConfigurationLocationUri": "hosted",
+            "ConfigurationVersion": self.version,
+            "Description": self.description,
+            "DeploymentDurationInMinutes": self.strategy["duration"],
+            "GrowthType": self.strategy["type"],
+            "GrowthFactor": self.strategy["growth"],
+            "FinalBakeTimeInMinutes": self.strategy["bake"],
+            "State": self.state,
+            "PercentageComplete": 100.0 if self.state != "DEPLOYING" else 0.0,
+            "StartedAt": started,
+        }
+        if self.completed_at is not None:
+            body["CompletedAt"] = time.strftime(
+                "%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.completed_at)
+            )
+        return body
+
+
+@dataclass
+class AppConfigGaps:
+    """The state moto lacks: environments, strategies, deployments, data sessions."""
+
+    environments: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> body
+    strategies: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> body
+    deployments: dict[tuple[str, str], list[AppConfigDeployment]] = field(default_factory=dict)
+    tokens: dict[str, tuple[tuple[str, str, str], str]] = field(default_factory=dict)
+    latest_configuration_calls: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # -- lookups (ids or names, as the data API accepts both) --------------------------
+
+    def backend(self) -> Any:
+        from moto.appconfig.models import appconfig_backends
+        from moto.core import DEFAULT_ACCOUNT_ID
+
+        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or ""
+        return appconfig_backends[DEFAULT_ACCOUNT_ID][region or "us-east-1"]
+
+    def application(self, identifier: str) -> Any:
+        for app in self.backend().applications.values():
+            if identifier in (app.id, app.name):
+                return app
+        raise AppConfigGapError(
+            "ResourceNotFoundException", f"Application {identifier} not found", 404
+        )
+
+    def environment(self, app_id: str, identifier: str) -> dict[str, Any]:
+        for env in self.environments.values():
+            if env["ApplicationId"] == app_id and identifier in (env["Id"], env["Name"]):
+                return env
+        raise AppConfigGapError(
+            "ResourceNotFoundException", f"Environment {identifier} not found", 404
+        )
+
+    def profile(self, app: Any, identifier: str) -> Any:
+        for profile in app.config_profiles.values():
+            if identifier in (profile.id, profile.name):
+                return profile
+        raise AppConfigGapError(
+            "ResourceNotFoundException", f"Configuration profile {identifier} not found", 404
+        )
+
+    def strategy(self, identifier: str) -> tuple[str, dict[str, Any]]:
+        if identifier in APPCONFIG_PREDEFINED_STRATEGIES:
+            return identifier, APPCONFIG_PREDEFINED_STRATEGIES[identifier]
+        for strategy in self.strategies.values():
+            if identifier in (strategy["Id"], strategy["Name"]):
+                return strategy["Id"], {
+                    "duration": strategy["DeploymentDurationInMinutes"],
+                    "growth": strategy["GrowthFactor"],
+                    "type": strategy["GrowthType"],
+                    "bake": strategy["FinalBakeTimeInMinutes"],
+                }
+        raise AppConfigGapError(
+            "ResourceNotFoundException", f"Deployment strategy {identifier} not found", 404
+        )
+
+    def history(self, app_id: str, env_id: str) -> list[AppConfigDeployment]:
+        found = self.deployments.setdefault((app_id, env_id), [])
+        now = CLOCK.now()
+        for deployment in found:
+            deployment.refresh(now)
+        return found
+
+    # -- control plane -------------------------------------------------------------------
+
+    def create_environment(self, app_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        self.application(app_id)
+        name = str(body.get("Name") or "")
+        if not 1 <= len(name) <= 64:
+            raise AppConfigGapError("BadRequestException", "Name must be 1-64 characters")
+        env: dict[str, Any] = {
+            "ApplicationId": app_id,
+            "Id": uuid.uuid4().hex[:7],
+            "Name": name,
+            "Description": str(body.get("Description") or ""),
+            "State": "READY_FOR_DEPLOYMENT",
+            "Monitors": list(body.get("Monitors") or []),
+        }
+        self.environments[env["Id"]] = env
+        return env
+
+    def create_strategy(self, body: dict[str, Any]) -> dict[str, Any]:
+        for required in ("Name", "DeploymentDurationInMinutes", "GrowthFactor"):
+            if body.get(required) is None:
+                raise AppConfigGapError("BadRequestException", f"{required} is required")
+        duration, growth = int(body["DeploymentDurationInMinutes"]), float(body["GrowthFactor"])
+        bake = int(body.get("FinalBakeTimeInMinutes") or 0)
+        if not (0 <= duration <= 1440 and 1.0 <= growth <= 100.0 and 0 <= bake <= 1440):
+            raise AppConfigGapError(
+                "BadRequestException", "duration/bake must be 0-1440 min, growth 1-100"
+            )
+        strategy: dict[str, Any] = {
+            "Id": uuid.uuid4().hex[:7],
+            "Name": str(body["Name"]),
+            "Description": str(body.get("Description") or ""),
+            "DeploymentDurationInMinutes": duration,
+            "GrowthType": str(body.get("GrowthType") or "LINEAR"),
+            "GrowthFactor": growth,
+            "FinalBakeTimeInMinutes": bake,
+            "ReplicateTo": str(body.get("ReplicateTo") or "NONE"),
+        }
+        self.strategies[strategy["Id"]] = strategy
+        return strategy
+
+    def start_deployment(self, app_id: str, env_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        app = self.application(app_id)
+        env = self.environment(app.id, env_id)
+        profile = self.profile(app, str(body.get("ConfigurationProfileId") or ""))
+        strategy_id, strategy = self.strategy(str(body.get("DeploymentStrategyId") or ""))
+        version = str(body.get("ConfigurationVersion") or "")
+        if not version.isdigit() or int(version) not in profile.config_versions:
+            raise AppConfigGapError(
+                "BadRequestException", f"Configuration version {version} does not exist"
+            )
+        history = self.history(app.id, env["Id"])
+        if any(d.state in _IN_PROGRESS for d in history):
+            raise AppConfigGapError(
+                "ConflictException",
+                "An in-progress deployment already exists for this environment",
+                409,
+            )
+        deployment = AppConfigDeployment(
+            application_id=app.id,
+            environment_id=env["Id"],
+            number=len(history) + 1,
+            profile_id=profile.id,
+            profile_name=profile.name,
+            version=version,
+            strategy_id=strategy_id,
+            strategy=strategy,
+            description=str(body.get("Description") or ""),
+            started_at=CLOCK.now(),
+        )
+        deployment.refresh(CLOCK.now())
+        history.append(deployment)
+        return deployment.to_json()
+
+    def get_deployment(self, app_id: str, env_id: str, number: int) -> AppConfigDeployment:
+        for deployment in self.history(app_id, env_id):
+            if deployment.number == number:
+                return deployment
+        raise AppConfigGapError("ResourceNotFoundException", f"Deployment {number} not found", 404)
+
+    def stop_deployment(self, app_id: str, env_id: str, number: int) -> dict[str, Any]:
+        deployment = self.get_deployment(app_id, env_id, number)
+        if deployment.state not in _IN_PROGRESS:
+            raise AppConfigGapError(
+                "BadRequestException", f"Deployment {number} is {deployment.state}"
+            )
+        deployment.state = "ROLLED_BACK"
+        return deployment.to_json()
+
+    # -- data plane ----------------------------------------------------------------------
+
+    def served(self, key: tuple[str, str, str]) -> AppConfigDeployment | None:
+        """The deployment readers get: the newest one not stopped, for this profile."""
+        app_id, env_id, profile_id = key
+        for deployment in reversed(self.history(app_id, env_id)):
+            if deployment.profile_id == profile_id and deployment.state != "ROLLED_BACK":
+                return deployment
+        return None
+
+    def start_session(self, body: dict[str, Any]) -> str:
+        app = self.application(str(body.get("ApplicationIdentifier") or ""))
+        env = self.environment(app.id, str(body.get("EnvironmentIdentifier") or ""))
+        profile = self.profile(app, str(body.get("ConfigurationProfileIdentifier") or ""))
+        token = uuid.uuid4().hex
+        self.tokens[token] = ((app.id, env["Id"], profile.id), "")
+        return token
+
+    def latest(self, token: str) -> tuple[bytes, str, str, str]:
+        """(content or b"" when unchanged, content type, version, next token)."""
+        self.latest_configuration_calls += 1
+        entry = self.tokens.pop(token, None)
+        if entry is None:
+            raise AppConfigGapError(
+                "BadRequestException", "The configuration token is invalid or already used"
+            )
+        key, last_version = entry
+        deployment = self.served(key)
+        if deployment is None:
+            self.tokens[token] = entry  # nothing was read; AWS keeps the session usable
+            raise AppConfigGapError(
+                "ResourceNotFoundException",
+                "No configuration has been deployed to this environment",
+                404,
+            )
+        app = self.application(key[0])
+        hosted = self.profile(app, key[2]).config_versions[int(deployment.version)]
+        next_token = uuid.uuid4().hex
+        self.tokens[next_token] = (key, deployment.version)
+        content = b"" if deployment.version == last_version else _as_bytes(hosted.content)
+        return content, str(hosted.content_type or ""), deployment.version, next_token
+
+
+def _as_bytes(content: Any) -> bytes:
+    return content if isinstance(content, bytes) else str(content).encode()
+
+
+APPCONFIG = AppConfigGaps()
+
+
+def _appconfig_route(
+    handle: Callable[[str, str, dict[str, Any], dict[str, str]], tuple[int, dict[str, Any], Any]],
+) -> Callable[[Any, str, Any], tuple[int, dict[str, str], Any]]:
+    """Wrap a handler(method, path, json_body, query) as a moto URL handler."""
+    from urllib.parse import parse_qsl, urlparse
+
+    def route(request: Any, full_url: str, headers: Any) -> tuple[int, dict[str, str], Any]:
+        parsed = urlparse(full_url)
+        raw = request.get_data() if hasattr(request, "get_data") else b""
+        try:
+            body = json.loads(raw) if raw else {}
+            with APPCONFIG.lock:
+                status, out_headers, out = handle(
+                    request.method, parsed.path, body, dict(parse_qsl(parsed.query))
+                )
+        except AppConfigGapError as error:
+            message = json.dumps({"Message": str(error), "__type": error.code})
+            return error.status, {"x-amzn-ErrorType": error.code}, message
+        if isinstance(out, bytes):
+            return status, {str(k): str(v) for k, v in out_headers.items()}, out
+        headers_out = {"Content-Type": "application/json", **out_headers}
+        return status, headers_out, json.dumps(out)
+
+    route.__name__ = f"appconfig_gap_{handle.__name__}"
+    return route
+
+
+def _environments(
+    method: str, path: str, body: dict[str, Any], query: dict[str, str]
+) -> tuple[int, dict[str, Any], Any]:
+    parts = path.strip("/").split("/")  # applications/{app}/environments[/{env}]
+    app = APPCONFIG.application(parts[1])
+    if len(parts) == 4:
+        return 200, {}, APPCONFIG.environment(app.id, parts[3])
+    if method == "POST":
+        return 201, {}, APPCONFIG.create_environment(app.id, body)
+    items = [e for e in APPCONFIG.environments.values() if e["ApplicationId"] == app.id]
+    return 200, {}, {"Items": items}
+
+
+def _strategies(
+    method: str, path: str, body: dict[str, Any], query: dict[str, str]
+) -> tuple[int, dict[str, Any], Any]:
+    parts = path.strip("/").split("/")  # deploymentstrategies[/{id}]
+    if len(parts) == 2:
+        strategy_id, _ = APPCONFIG.strategy(parts[1])
+        return 200, {}, APPCONFIG.strategies.get(strategy_id, {"Id": strategy_id})
+    if method == "POST":
+        return 201, {}, APPCONFIG.create_strategy(body)
+    return 200, {}, {"Items": list(APPCONFIG.strategies.values())}
+
+
+def _deployments(
+    method: str, path: str, body: dict[str, Any], query: dict[str, str]
+) -> tuple[int, dict[str, Any], Any]:
+    parts = path.strip("/").split("/")  # applications/{a}/environments/{e}/deployments[/{n}]
+    app = APPCONFIG.application(parts[1])
+    env = APPCONFIG.environment(app.id, parts[3])
+    if len(parts) == 6:
+        if not parts[5].isdigit():
+            raise AppConfigGapError("BadRequestException", "DeploymentNumber must be a number")
+        if method == "DELETE":
+            return 202, {}, APPCONFIG.stop_deployment(app.id, env["Id"], int(parts[5]))
+        return 200, {}, APPCONFIG.get_deployment(app.id, env["Id"], int(parts[5])).to_json()
+    if method == "POST":
+        return 201, {}, APPCONFIG.start_deployment(app.id, env["Id"], body)
+    items = [d.to_json() for d in reversed(APPCONFIG.history(app.id, env["Id"]))]
+    return 200, {}, {"Items": items}
+
+
+def _configuration_sessions(
+    method: str, path: str, body: dict[str, Any], query: dict[str, str]
+) -> tuple[int, dict[str, Any], Any]:
+    return 201, {}, {"InitialConfigurationToken": APPCONFIG.start_session(body)}
+
+
+def _latest_configuration(
+    method: str, path: str, body: dict[str, Any], query: dict[str, str]
+) -> tuple[int, dict[str, Any], Any]:
+    content, content_type, version, next_token = APPCONFIG.latest(
+        query.get("configuration_token", "")
+    )
+    headers = {
+        "Next-Poll-Configuration-Token": next_token,
+        "Next-Poll-Interval-In-Seconds": "60",
+        "Content-Type": content_type or "application/octet-stream",
+        "Version-Label": version,
+    }
+    return 200, headers, content
+
+
+def install_appconfig_gaps() -> AppConfigGaps:
+    """Add the missing AppConfig operations to moto's server (before its first AppConfig call)."""
+    from moto.appconfig import urls
+    from moto.appconfig.responses import AppConfigResponse
+
+    app_path = "{0}/applications/(?P<app_id>[^/]+)"
+    env_path = app_path + "/environments/(?P<env_id>[^/]+)"
+    urls.url_paths.update(
+        {
+            app_path + "/environments$": _appconfig_route(_environments),
+            env_path + "$": _appconfig_route(_environments),
+            env_path + "/deployments$": _appconfig_route(_deployments),
+            env_path + "/deployments/(?P<number>[^/]+)$": _appconfig_route(_deployments),
+            "{0}/deploymentstrategies$": _appconfig_route(_strategies),
+            "{0}/deploymentstrategies/(?P<strategy_id>[^/]+)$": _appconfig_route(_strategies),
+            "{0}/configurationsessions$": _appconfig_route(_configuration_sessions),
+            "{0}/configuration$": _appconfig_route(_latest_configuration),
+        }
+    )
+
+    def list_applications(self: AppConfigResponse) -> str:
+        apps = self.appconfig_backend.applications.values()
+        return json.dumps({"Items": [app.to_json() for app in apps]})
+
+    def list_hosted_configuration_versions(self: AppConfigResponse) -> str:
+        profile = self.appconfig_backend.get_configuration_profile(
+            self._get_param("ApplicationId"), self._get_param("ConfigurationProfileId")
+        )
+        items = [
+            {
+                "ApplicationId": version.app_id,
+                "ConfigurationProfileId": version.config_id,
+                "VersionNumber": version.version,
+                "Description": version.description,
+                "ContentType": version.content_type,
+            }
+            for version in sorted(
+                profile.config_versions.values(), key=lambda v: v.version, reverse=True
+            )
+        ]
+        return json.dumps({"Items": items})
+
+    AppConfigResponse.list_applications = list_applications  # type: ignore[attr-defined]
+    AppConfigResponse.list_hosted_configuration_versions = (  # type: ignore[attr-defined]
+        list_hosted_configuration_versions
+    )
+    return APPCONFIG

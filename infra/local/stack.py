@@ -90,6 +90,7 @@ class LocalStack:
         clock.retry_wait_scale = self.retry_wait_scale
         moto_gaps.install_send_task_failure_cause()
         moto_gaps.install_mock_config_loader()
+        moto_gaps.install_appconfig_gaps()
         moto_gaps.install_in_process_lambda(
             {"AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region}
         )
@@ -114,6 +115,7 @@ class LocalStack:
             parameters, region=self.region, environment_overrides=self.environment_overrides
         )
         self._store_service_tokens()
+        self._publish_initial_flags()
         self._start_ttl_sweeper()
         return self
 
@@ -130,6 +132,14 @@ class LocalStack:
         self.client("secretsmanager").put_secret_value(
             SecretId=secret, SecretString=json.dumps(tokens)
         )
+
+    def _publish_initial_flags(self) -> None:
+        """What `make flags-init` does after a deploy: an empty document, the variables rule."""
+        from infra import flagctl
+
+        assert self.deployed is not None
+        if "FlagsApplication" in self.deployed.appconfig:
+            flagctl.FlagStore.from_stack(self.deployed, self.client("appconfig")).init({})
 
     def stop(self) -> None:
         self._stop_sweeper.set()

@@ -35,6 +35,7 @@ SKIPPED_LOCALLY = frozenset(
         "AWS::Lambda::Permission",
         "AWS::IAM::Role",
         "AWS::IAM::Policy",
+        "AWS::IAM::ManagedPolicy",
         "AWS::Bedrock::Agent",
         "AWS::Bedrock::AgentAlias",
         "AWS::Serverless::LayerVersion",
@@ -112,6 +113,7 @@ class DeployedStack:
     state_machines: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
     ttl_attributes: dict[str, str] = field(default_factory=dict)
+    appconfig: dict[str, str] = field(default_factory=dict)  # logical id -> AppConfig id
 
     def function_environment(self, logical_id: str) -> dict[str, str]:
         client = boto3.client("lambda", region_name=self.region)
@@ -140,6 +142,10 @@ class _Resolver:
         }.get(name)
 
     def ref(self, name: str) -> str:
+        if name.endswith(".Alias") and name[: -len(".Alias")] in self.resources:
+            # SAM's `!Ref Function.Alias` (AutoPublishAlias). Locally there are no published
+            # versions: the handler runs from this checkout, so the function itself.
+            return self.arns[name[: -len(".Alias")]]
         pseudo = self.pseudo(name)
         if pseudo is not None:
             return pseudo
@@ -158,6 +164,8 @@ class _Resolver:
         if attribute == "Arn":
             return self.arns[logical_id]
         if attribute == "Name":
+            return self.names[logical_id]
+        if attribute in APPCONFIG_ID_ATTRIBUTES.values():
             return self.names[logical_id]
         kind = self.resources.get(logical_id, {}).get("Type")
         if kind == "AWS::Bedrock::AgentAlias" and attribute == "AgentAliasArn":
@@ -281,6 +289,10 @@ def physical_ids(
             resolver.arns[logical_id] = f"arn:aws:states:{region}:{ACCOUNT_ID}:stateMachine:{name}"
         elif kind == "AWS::SecretsManager::Secret":
             resolver.names[logical_id] = resolver.resolve(props.get("Name", logical_id))
+        elif kind in APPCONFIG_ID_ATTRIBUTES:
+            # Its id once created (before any function); until then, for the policy check
+            # (tests/least_privilege.py, which deploys nothing), any id.
+            resolver.names[logical_id] = "*"
         elif kind in SKIPPED_LOCALLY:
             resolver.names[logical_id] = logical_id
             resolver.arns[logical_id] = f"arn:aws:local:{region}:{ACCOUNT_ID}:{logical_id}"
@@ -334,6 +346,8 @@ def deploy_template(
             resolver.arns[logical_id] = created["ARN"]
             stack.secrets[logical_id] = created["ARN"]
 
+    _create_appconfig(resolver, resources, stack, region)
+
     globals_fn = template.get("Globals", {}).get("Function", {})
     for logical_id, resource in resources.items():
         if resource["Type"] != "AWS::Serverless::Function":
@@ -378,6 +392,57 @@ def deploy_template(
         )
         stack.state_machines[logical_id] = created["stateMachineArn"]
     return stack
+
+
+APPCONFIG_ID_ATTRIBUTES = {
+    "AWS::AppConfig::Application": "ApplicationId",
+    "AWS::AppConfig::Environment": "EnvironmentId",
+    "AWS::AppConfig::ConfigurationProfile": "ConfigurationProfileId",
+    "AWS::AppConfig::DeploymentStrategy": "Id",
+}
+
+
+def _create_appconfig(
+    resolver: _Resolver, resources: Mapping[str, Any], stack: DeployedStack, region: str
+) -> None:
+    """The runtime flag store: application, environment, profile, deployment strategy."""
+    appconfig = boto3.client("appconfig", region_name=region)
+    for kind in APPCONFIG_ID_ATTRIBUTES:  # in dependency order
+        for logical_id, resource in resources.items():
+            if resource["Type"] != kind:
+                continue
+            props = resolver.resolve(resource.get("Properties", {}))
+            if kind == "AWS::AppConfig::Application":
+                created = appconfig.create_application(
+                    Name=props["Name"], Description=props.get("Description", "")
+                )
+            elif kind == "AWS::AppConfig::Environment":
+                created = appconfig.create_environment(
+                    ApplicationId=props["ApplicationId"],
+                    Name=props["Name"],
+                    Description=props.get("Description", ""),
+                )
+            elif kind == "AWS::AppConfig::ConfigurationProfile":
+                created = appconfig.create_configuration_profile(
+                    ApplicationId=props["ApplicationId"],
+                    Name=props["Name"],
+                    Description=props.get("Description", ""),
+                    LocationUri=props["LocationUri"],
+                    Type=props.get("Type", "AWS.Freeform"),
+                    Validators=props.get("Validators", []),
+                )
+            else:
+                created = appconfig.create_deployment_strategy(
+                    Name=props["Name"],
+                    Description=props.get("Description", ""),
+                    DeploymentDurationInMinutes=int(props["DeploymentDurationInMinutes"]),
+                    FinalBakeTimeInMinutes=int(props.get("FinalBakeTimeInMinutes", 0)),
+                    GrowthFactor=float(props["GrowthFactor"]),
+                    GrowthType=props.get("GrowthType", "LINEAR"),
+                    ReplicateTo=props["ReplicateTo"],
+                )
+            resolver.names[logical_id] = created["Id"]
+            stack.appconfig[logical_id] = created["Id"]
 
 
 def _create_table(

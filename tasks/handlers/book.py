@@ -12,7 +12,7 @@ from tasks.handlers.common import flows_table, logger, parse_event, settings
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     task = parse_event(event)
-    current = settings()
+    current = settings(task.flow)
     api = pf360_for_flow(current, task.flow)
     if task.flow.replay is not None:
         outcome = booking.replay(

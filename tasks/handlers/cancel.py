@@ -12,7 +12,7 @@ from tasks.handlers.common import logger, parse_event, settings
 @logger.inject_lambda_context(clear_state=True)
 def cancel_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     task = parse_event(event)
-    current = settings()
+    current = settings(task.flow)
     api = pf360_for_flow(current, task.flow)
     result = cancellation.cancel(
         api, task.flow, confirm=current.cancel_schedule, attempt=task.attempt
@@ -24,7 +24,7 @@ def cancel_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @logger.inject_lambda_context(clear_state=True)
 def verify_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     task = parse_event(event)
-    current = settings()
+    current = settings(task.flow)
     cancelled = task.state.get("cancel")
     previous = cancelled.get("result") if isinstance(cancelled, dict) else None
     result = cancellation.verify(

@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger
 
+from tasks import flags
 from tasks.config import Settings, current_settings
 from tasks.flow_input import FlowInput, parse_flow_input
 
@@ -60,8 +61,12 @@ def parse_event(event: dict[str, Any]) -> TaskEvent:
     return parsed
 
 
-def settings() -> Settings:
-    return current_settings()
+def settings(flow: FlowInput | None = None) -> Settings:
+    """The function's settings; with a flow, its tenant's runtime flags applied."""
+    current = current_settings()
+    if flow is None:
+        return current
+    return flags.for_tenant(current, client_id=flow.tenant.client_id, customer_id=flow.customer_id)
 
 
 def flows_table(current: Settings) -> Any:

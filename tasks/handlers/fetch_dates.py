@@ -12,7 +12,7 @@ from tasks.handlers.common import logger, parse_event, settings
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     task = parse_event(event)
-    current = settings()
+    current = settings(task.flow)
     result = booking.fetch_dates(pf360_for_flow(current, task.flow), task.flow)
     logger.info("dates offered", extra={"dates": len(result["dates"])})
     return result

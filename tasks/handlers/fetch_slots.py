@@ -12,7 +12,7 @@ from tasks.handlers.common import logger, parse_event, settings
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     task = parse_event(event)
-    current = settings()
+    current = settings(task.flow)
     api = pf360_for_flow(current, task.flow)
     result = booking.fetch_slots(api, task.flow, task.flow_state, task.answer)
     logger.info("times offered", extra={"date": result["date"], "times": len(result["times"])})

@@ -48,7 +48,11 @@ def create_machine(local_stack: LocalStack, definition: dict[str, Any]) -> str:
 
 
 def self_check_with(local_stack: LocalStack, prefix: str, variables: dict[str, str]) -> str:
-    """A second self-check function with its own (bad) environment; returns its name."""
+    """A second self-check function with its own (bad) environment; returns its name.
+
+    ENVIRONMENT is set unless `variables` says otherwise: a deployed function without it
+    fails on that first (tasks/config.py), and these tests are about the other variables.
+    """
     name = f"{prefix}-{uuid.uuid4().hex[:8]}"
     local_stack.client("lambda").create_function(
         FunctionName=name,
@@ -56,7 +60,7 @@ def self_check_with(local_stack: LocalStack, prefix: str, variables: dict[str, s
         Role="arn:aws:iam::123456789012:role/pf360-scheduler-local-lambda",
         Handler="tasks.handlers.self_check.handler",
         Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
-        Environment={"Variables": variables},
+        Environment={"Variables": {"ENVIRONMENT": "dev", **variables}},
     )
     return name
 

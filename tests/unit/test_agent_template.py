@@ -68,8 +68,8 @@ def test_action_group_carries_the_generated_schema_and_calls_its_function(
 ) -> None:
     (group,) = agent(resources, name)["ActionGroups"]
     assert group["ActionGroupName"] == f"{name}-actions"
-    assert group["ActionGroupExecutor"] == {
-        "Lambda": {"Fn::GetAtt": [ACTION_FUNCTIONS[name], "Arn"]}
+    assert group["ActionGroupExecutor"] == {  # the `live` alias: make rollback-code moves it
+        "Lambda": {"Ref": f"{ACTION_FUNCTIONS[name]}.Alias"}
     }
     schema_file = ROOT / "agent_bridge" / "schemas" / f"{name}-actions.json"
     assert json.loads(group["ApiSchema"]["Payload"]) == json.loads(schema_file.read_text())
@@ -146,7 +146,7 @@ def test_bedrock_may_invoke_each_action_function_from_its_agent_only(
         r["Properties"]
         for r in resources.values()
         if r["Type"] == "AWS::Lambda::Permission"
-        and r["Properties"]["FunctionName"] == {"Fn::GetAtt": [ACTION_FUNCTIONS[name], "Arn"]}
+        and r["Properties"]["FunctionName"] == {"Ref": f"{ACTION_FUNCTIONS[name]}.Alias"}
     ]
     assert len(permissions) == 1
     (permission,) = permissions
