@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
 )
 
-from agent_bridge.actions import answers, errors
+from agent_bridge.actions import answers, errors, events
 from agent_bridge.actions.common import (
     CUSTOMER_ID_DOC,
     PROJECT_ID_DOC,
@@ -164,6 +164,9 @@ def get_notes(
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-def handler(event: dict[str, Any], lambda_context: Any) -> dict[str, Any]:
+def handler(event: Any, lambda_context: Any) -> dict[str, Any]:
+    rejected = events.reject_malformed(event, logger)
+    if rejected is not None:
+        return rejected
     result: dict[str, Any] = app.resolve(event, lambda_context)
     return result
