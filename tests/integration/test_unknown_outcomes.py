@@ -9,9 +9,10 @@ The unknown-outcome loop waits in Wait states on the engine's virtual clock (no 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -44,8 +45,19 @@ DASHBOARD_FAULTS = [
 
 
 @pytest.fixture
-def actions(local_stack: LocalStack, sandbox_control: SandboxControl) -> Actions:
-    return Actions(local_stack, sandbox_control)
+def actions(local_stack: LocalStack, sandbox_control: SandboxControl) -> Iterator[Actions]:
+    """The test's handle; flows it leaves parked are ended afterwards, so that their waits
+    do not load the engine for the tests that run after this module on this worker."""
+    handle = Actions(local_stack, sandbox_control)
+    flows = handle.table("FlowsTable")
+    before = {item["session_id"] for item in flows.scan(ConsistentRead=True)["Items"]}
+    yield handle
+    for item in flows.scan(ConsistentRead=True)["Items"]:
+        if item["session_id"] not in before and item.get("task_token"):
+            with contextlib.suppress(handle.sfn.exceptions.ClientError):
+                handle.sfn.send_task_failure(
+                    taskToken=item["task_token"], error="Superseded", cause="test over"
+                )
 
 
 def advance_until(
