@@ -136,6 +136,11 @@ def flow_body(
                 else f"There are no free times left on {day}; please pick another date."
             )
         body["available_times"] = times
+    elif view.step == "confirming":
+        body["outcome"] = None
+        for key in ("date", "time"):
+            if key in view.result:
+                body[key] = view.result[key]
     elif view.step == "done":
         body["outcome"] = view.outcome
         for key in ("date", "time", "test_mode", "already_booked", "verified"):
@@ -165,6 +170,11 @@ def _appointment(project: Project) -> str:
         return "no appointment scheduled"
     window = f", {friendly_window(project.window)}" if project.window else ""
     return f"{friendly_date(project.scheduled_date)}{window}"
+
+
+def appointment(project: Project) -> str:
+    """ "Thu Dec 3, 2026 (09:00-11:00)", or "no appointment scheduled"."""
+    return _appointment(project)
 
 
 def _technician(project: Project) -> str | None:
@@ -308,6 +318,18 @@ def note_added_body(note: StoredNote, project: Project) -> dict[str, Any]:
     }
 
 
+def note_unconfirmed_body(note: StoredNote, project: Project) -> dict[str, Any]:
+    """PF360 may have kept the note but did not say so: the truth, and no second copy."""
+    body = note_added_body(note, project)
+    body["confirmed"] = False
+    body["message"] = (
+        f"I sent your note for {project_title(project)}, but the scheduling system didn't "
+        "confirm it arrived. I've kept it here and won't send it again, so the team won't get "
+        "it twice."
+    )
+    return body
+
+
 def notes_body(
     page: NotePage, projects: dict[str, Project], timezone: str, *, scope: str
 ) -> dict[str, Any]:
@@ -331,8 +353,10 @@ def notes_body(
     for note in shown:
         project = projects.get(note.project_id)
         title = project_title(project) if project else f"project {note.project_id}"
+        unconfirmed = "" if note.confirmed else " (not confirmed by the scheduling system)"
         lines.append(
             f"- {_local_day(note.created_at, timezone)}, {title}: {_preview(note.note_text)}"
+            + unconfirmed
         )
     message = f"{NOTES_SOURCE}\nNewest first, for {scope}:\n" + "\n".join(lines)
     if truncated:

@@ -194,15 +194,18 @@ class TurnWithBooking(TurnBase):
             kept = previous.dates if previous and previous.project_id == project_id else []
             times = [str(t) for t in body.get("available_times") or []]
             self.memory.offer = Offer(project_id, kept, str(body.get("date") or ""), times)
-        elif step == "done":
+        elif step in ("done", "confirming"):  # confirming: no time buttons to book again
             self.memory.offer = None
             self.memory.projects = []  # statuses changed: list again before naming one
         reply = self.relay(result, self.offer_choices() or list(MENU))
         if step == "await_date":
             reply = AgentReply(self.dates_in_short(reply.text), reply.choices)
         if step == "await_date" and project is not None and project.appointment:
+            text = reply.text
+            if text.startswith("This project is already booked for") and "new date. " in text:
+                text = text.split("new date. ", 1)[1]  # the bridge's notice, said our way below
             reply = AgentReply(
-                f"You're booked for {project.appointment}; a new time replaces it. {reply.text}",
+                f"You're booked for {project.appointment}; a new time replaces it. {text}",
                 reply.choices,
             )
         url = body.get("project_url")
