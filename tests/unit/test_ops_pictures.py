@@ -87,8 +87,11 @@ def test_the_graph_layout_comes_from_the_asl() -> None:
     assert rank["Route"] == 0
     assert rank["FetchDates"] == rank["ReplayBook"] == 1
     assert [rank[s] for s in ("AwaitDate", "FetchSlots", "AwaitSlot", "Book")] == [2, 3, 4, 5]
+    # The unknown-outcome loop hangs below Book: look, decide, then wait or end.
+    assert rank["VerifyBooking"] == 6 and rank["BookingSettled"] == 7
+    assert rank["WaitToVerifyBooking"] == rank["BookingVerified"] == 8
     # Finish is reached only through Catch: below the deepest state that catches into it.
-    assert rank["Finish"] == 6 and rank["Ended"] == 7 and rank["Failed"] == rank["Done"] == 8
+    assert rank["Finish"] == 9 and rank["Ended"] == 10 and rank["Failed"] == rank["Done"] == 11
 
 
 def test_the_graph_marks_the_path_retries_waits_and_failures() -> None:
