@@ -92,7 +92,8 @@ def load_context(event: dict[str, Any]) -> ActionContext:
     session = store.get(session_id)
     if session is None:
         logger.info("session not found or expired", extra={"session_id": session_id})
-        end_flows_of_expired_session(settings, session_id)
+        if settings.booking_state_machine_arn:  # only the function that runs flows ends them
+            end_flows_of_expired_session(settings, session_id)
         raise errors.session_expired()
     store.touch(session_id)
     logger.append_keys(session_id=session_id, customer_id=session.customer_id)
