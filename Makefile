@@ -35,6 +35,12 @@ local-stack: setup
 sfn-local: setup
 	$(BIN)/python -m infra.local.sfn_local
 
+# The workflow path against the seed's direct design, alternately, at PF360 latency 100 and
+# 0 ms; prints per turn kind and writes build/bench.json (not part of `make test`).
+.PHONY: bench
+bench: setup
+	$(BIN)/python -m tests.bench.bench $${CONVERSATIONS:+--conversations $$CONVERSATIONS}
+
 bench-workflow: setup
 	$(BIN)/python -m tests.bench.bench_workflow $${FLOWS:+--flows $$FLOWS}
 
