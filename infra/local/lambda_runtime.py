@@ -16,7 +16,7 @@ routes every invoke here. As on AWS:
 - peak memory (max RSS) is reported per invocation, and an environment above the
   function's MemorySize is ended with `Runtime.OutOfMemory`, as Lambda ends it;
 - what the handler prints is the invocation's log (the Tail of `LogType=Tail`, and a log
-  stream in the function's log group), also copied to this process's stdout.
+  stream in the function's log group), also copied to this process's stderr.
 
 `ThreadRuntime` keeps the old model (every invocation a thread of this process, sharing
 module state) only so that tests can show what it gets wrong.
@@ -297,8 +297,8 @@ class ProcessRuntime:
     base_environ: dict[str, str] = field(default_factory=dict)
     concurrency_limit: int = DEFAULT_CONCURRENCY_LIMIT
     enforce_memory: bool = True
-    # Copy what handlers print to this process's stdout, as when they ran in it (tests
-    # capture it; `make run` shows it). The benchmark turns it off.
+    # Copy what handlers print to this process's stderr (tests capture it; `make run` shows
+    # it; stdout stays the caller's own, e.g. schedctl's JSON). The benchmark turns it off.
     echo_logs: bool = True
     invocations: int = 0
     stats: dict[str, FunctionStats] = field(default_factory=dict)
@@ -432,8 +432,8 @@ class ProcessRuntime:
                 stats.peak_rss_mb = max(stats.peak_rss_mb, peak)
             logs = (environment.init_logs if init_ms is not None else "") + str(answer["logs"])
             if self.echo_logs and logs:
-                sys.stdout.write(logs)
-                sys.stdout.flush()
+                sys.stderr.write(logs)
+                sys.stderr.flush()
             report = (
                 f"REPORT RequestId: {request_id}\tDuration: {answer.get('duration_ms', 0)} ms\t"
                 f"Memory Size: {memory} MB\tMax Memory Used: {peak:.0f} MB"

@@ -21,6 +21,8 @@ run those tests first and delete what moto now does itself.
 | never passes a test case                          | `stateMachineArn#TestCase` in mocked mode|
 | DynamoDB TTL never deletes anything                | `sweep_expired_items`, run periodically  |
 |                                                    | by the local stack                       |
+| the engine parses the ASL at every execution and   | `install_engine_caches`: parse tree kept |
+| makes a Lambda client per Task state (slow)        | per definition, one Lambda client reused |
 | its CloudFormation mishandles state machines       | not patched: `template_loader` creates   |
 |                                                    | the resources of infra/template.yaml     |
 |                                                    | through the ordinary boto3 APIs          |
@@ -187,6 +189,56 @@ def install_lambda_runtime(
 
     LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
     return RUNTIME
+
+
+# --------------------------------------------------------------------------- engine costs
+
+_parsed_trees: dict[str, Any] = {}
+_parsed_lock = threading.Lock()
+_engine_clients: dict[tuple[str, str, int], Any] = {}
+
+
+def install_engine_caches() -> None:
+    """Cut the engine's per-execution costs (each was most of a chat turn's overhead).
+
+    - moto parses the ASL definition (ANTLR) at every StartExecution: the parse tree is now
+      kept per definition text, and each execution still gets fresh evaluation components
+      built from it (`Preprocessor`), so no execution state is shared.
+    - it creates a new boto3 Lambda client for every Task state: one client (thread-safe)
+      per region and port is reused.
+    """
+    from moto.settings import moto_server_port
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+    from moto.stepfunctions.parser.asl.parse import asl_parser
+    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+    parser_class = asl_parser.AmazonStateLanguageParser
+    if getattr(parser_class.parse, "_tree_cached", False):
+        return
+    original_parse = parser_class.parse
+    original_client_for = lambda_eval_utils.boto_client_for
+
+    def parse(definition: str) -> tuple[Any, Any]:
+        tree = _parsed_trees.get(definition)
+        if tree is None:
+            program, tree = original_parse(definition)  # raises on a bad definition
+            with _parsed_lock:
+                if len(_parsed_trees) > 256:
+                    _parsed_trees.clear()
+                _parsed_trees[definition] = tree
+            return program, tree
+        return Preprocessor().visit(tree), tree
+
+    def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        key = (region, service, int(moto_server_port()))
+        client = _engine_clients.get(key)
+        if client is None:
+            client = _engine_clients[key] = original_client_for(region, service, state_credentials)
+        return client
+
+    parse._tree_cached = True  # type: ignore[attr-defined]
+    parser_class.parse = staticmethod(parse)  # type: ignore[method-assign]
+    lambda_eval_utils.boto_client_for = client_for
 
 
 # --------------------------------------------------------------------------- callbacks

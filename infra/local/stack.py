@@ -93,6 +93,7 @@ class LocalStack:
         clock.retry_wait_scale = self.retry_wait_scale
         moto_gaps.install_send_task_failure_cause()
         moto_gaps.install_mock_config_loader()
+        moto_gaps.install_engine_caches()
         moto_gaps.install_lambda_runtime(
             {"AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region},
             kind=self.lambda_runtime_kind,

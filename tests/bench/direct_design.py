@@ -87,6 +87,45 @@ class SessionManager:
         return session.get("request_id") if session else None
 
 
+def list_projects(session_id: str, customer_id: str) -> dict[str, Any]:
+    session_mgr = SessionManager()
+    session = session_mgr.get_session(session_id)
+    if not session:
+        return {"error": "Invalid session"}
+    api_client = PF360APIClient(session)
+    result = api_client.get(f"/dashboard/get/{session['client_id']}/{customer_id}")
+    if not result["success"]:
+        return {"error": result["error"]}
+    projects = extract_projects(result["data"])
+    for project in projects:
+        project["project_url"] = build_project_url(
+            session["client_name"], session["environment"], project["project_id"]
+        )
+    return {"projects": projects}
+
+
+def extract_projects(raw_data: dict[str, Any]) -> list[dict[str, Any]]:
+    projects = []
+    for i, item in enumerate(raw_data.get("data", [])):
+        projects.append(
+            {
+                "project_number": i + 1,
+                "project_id": item.get("project_project_id"),
+                "order_number": item.get("project_project_number"),
+                "project_type": item.get("project_type_project_type"),
+                "category": item.get("project_category_category"),
+                "status": item.get("status_info_status"),
+            }
+        )
+    return projects
+
+
+def build_project_url(client_name: str, env: str, project_id: str) -> str:
+    env_map = {"dev": "dev", "qa": "qa", "staging": "staging", "prod": "apps"}
+    domain = env_map.get(env, "dev")
+    return f"https://{client_name}.cx-portal.{domain}.projectsforce.com/details/{project_id}"
+
+
 def get_available_dates(session_id: str, customer_id: str, project_id: str) -> dict[str, Any]:
     session_mgr = SessionManager()
     session = session_mgr.get_session(session_id)
@@ -157,6 +196,7 @@ def confirm_appointment(
 
 
 ACTIONS = {
+    "/list_projects": list_projects,
     "/get_available_dates": get_available_dates,
     "/get_time_slots": get_time_slots,
     "/confirm_appointment": confirm_appointment,
