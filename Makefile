@@ -41,6 +41,13 @@ sfn-local: setup
 bench: setup
 	$(BIN)/python -m tests.bench.bench $${CONVERSATIONS:+--conversations $$CONVERSATIONS}
 
+# locust (headless, pinned) against the chat API with the local agent at 10, 50 and 100
+# users; writes build/load.json (not part of `make test`). SECONDS per level (default 60).
+.PHONY: load
+load: setup
+	$(BIN)/pip install --quiet -e ".[load]"
+	$(BIN)/python -m tests.load.run_load $${SECONDS_PER_LEVEL:+--seconds $$SECONDS_PER_LEVEL} $${USERS:+--users $$USERS}
+
 bench-workflow: setup
 	$(BIN)/python -m tests.bench.bench_workflow $${FLOWS:+--flows $$FLOWS}
 

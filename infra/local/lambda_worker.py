@@ -172,6 +172,31 @@ PRELOAD = (
 )
 
 
+WARM_SERVICES = ("dynamodb", "stepfunctions", "lambda", "secretsmanager")
+
+
+def _warm_boto3() -> None:
+    """Load botocore's service models, endpoint rules and retry config once, here: each
+    environment's first client then takes ~20 ms instead of ~0.7 s. The throwaway clients
+    carry explicit dummy credentials and endpoint, so nothing about credentials, region or
+    endpoint is resolved here: each environment resolves them from its own os.environ."""
+    try:
+        import boto3
+
+        boto3.setup_default_session()
+        options = {
+            "region_name": "us-east-1",
+            "aws_access_key_id": "warm",
+            "aws_secret_access_key": "warm",
+            "endpoint_url": "http://127.0.0.1:9",
+        }
+        for service in WARM_SERVICES:
+            boto3.client(service, **options)
+        boto3.resource("dynamodb", **options)
+    except Exception:  # noqa: S110 - a cold environment just loads them itself
+        pass
+
+
 def zygote(control_fd: int) -> int:
     """Fork execution environments on request, each with the environment it is sent.
 
@@ -187,6 +212,7 @@ def zygote(control_fd: int) -> int:
             importlib.import_module(name)
         except ImportError:
             continue
+    _warm_boto3()
     control = socket.socket(fileno=control_fd)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
     parent = int(os.environ.get("_LOCAL_LAMBDA_PARENT_PID", "0"))

@@ -7,8 +7,8 @@ checkpoint in the flows table and the executions of the state machines. A refuse
 changes none of them.
 
 Logs are captured (the local Lambda runtime copies what each invocation printed, Powertools'
-JSON lines, to this process's stderr). The last test proves that no minted JWT and no task token read
-from the flows table appears in any answer or log line of the module; keep it last (with
+JSON lines, to this process's stderr). The last test proves that no minted JWT and no task
+token read from the flows table appears in any answer or log line of the module; keep it last (with
 `--dist loadfile` a file runs on one worker, in order).
 """
 
