@@ -1,7 +1,7 @@
 """Serve the chat API with a production WSGI server (waitress), locally or on AWS.
 
 `python -m agent_bridge.chat.server` (`make run`) starts the embedded local stack (AWS,
-in-process Lambdas, PF360 sandbox), the local agent driving the deployed action-group
+Lambdas in worker processes, PF360 sandbox), the local agent driving the deployed action-group
 Lambdas, the chat page and the operations console (`/ops`), in the foreground.
 `ChatServer` does the same in a thread for the demo and the tests.
 """
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sandbox-port", type=int, default=8360)
     args = parser.parse_args(argv)
 
-    print("Starting the local stack (AWS, in-process Lambdas, PF360 sandbox)...", flush=True)
+    print("Starting the local stack (AWS, Lambda environments, PF360 sandbox)...", flush=True)
     stack = LocalStack(
         port=args.aws_port,
         sandbox_port=args.sandbox_port,
