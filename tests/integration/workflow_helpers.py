@@ -194,8 +194,8 @@ def function_variables(
     """Run the enclosed code with some of a function's environment variables changed.
 
     A changed configuration retires the function's execution environments (new ones start
-    with the new environment), so this is what a redeploy with another parameter would do; the old values come back
-    afterwards even when the test fails.
+    with the new environment), so this is what a redeploy with another parameter would do;
+    the old values come back afterwards even when the test fails.
     """
     lambdas = local_stack.client("lambda")
     name = function_name(local_stack, logical_id)
