@@ -56,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tenants", type=int, default=10)
     parser.add_argument("--customers-per-tenant", type=int, default=12)
-    parser.add_argument("--lambda-concurrency", type=int, default=40)
+    # Above the users: a closed-loop user holds at most one invocation per function.
+    parser.add_argument("--lambda-concurrency", type=int, default=110)
     parser.add_argument("--threads", type=int, default=128)
     parser.add_argument(
         "--warm-environments", type=int, default=12, help="conversations run at once first"
@@ -73,7 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     ).start()
     if isinstance(stack.lambda_runtime, ProcessRuntime):
         stack.lambda_runtime.echo_logs = False
-    server = create_server(local_app(stack), host="127.0.0.1", port=0, threads=args.threads)
+    server = create_server(
+        local_app(stack), host="127.0.0.1", port=0, threads=args.threads, connection_limit=512
+    )
     threading.Thread(target=server.run, name="chat-api", daemon=True).start()
     assert stack.sandbox is not None
     chat_url = f"http://127.0.0.1:{server.effective_port}"
