@@ -48,6 +48,19 @@ sfn-local: setup
 moto-gaps-proof: setup
 	$(BIN)/python -m tests.moto_gaps_proof
 
+# The workflow path against the seed's direct design, alternately, at PF360 latency 100 and
+# 0 ms; prints per turn kind and writes build/bench.json (not part of `make test`).
+.PHONY: bench
+bench: setup
+	$(BIN)/python -m tests.bench.bench $${CONVERSATIONS:+--conversations $$CONVERSATIONS}
+
+# locust (headless, pinned) against the chat API with the local agent at 10, 50 and 100
+# users; writes build/load.json (not part of `make test`). SECONDS per level (default 60).
+.PHONY: load
+load: setup
+	$(BIN)/pip install --quiet -e ".[load]"
+	$(BIN)/python -m tests.load.run_load $${SECONDS_PER_LEVEL:+--seconds $$SECONDS_PER_LEVEL} $${USERS:+--users $$USERS}
+
 bench-workflow: setup
 	$(BIN)/python -m tests.bench.bench_workflow $${FLOWS:+--flows $$FLOWS}
 

@@ -127,6 +127,7 @@ class FlowDriver:
         cancellation_state_machine_arn: str,
         sfn: Any | None = None,
         poll_interval: float = 0.05,
+        first_poll_interval: float = 0.004,
         deadline_seconds: float = 10.0,
         stall_check_seconds: float = 1.0,
         executions_index: ExecutionIndex | None = None,
@@ -136,6 +137,11 @@ class FlowDriver:
         self.cancellation_arn = cancellation_state_machine_arn
         self.sfn = sfn or boto3.client("stepfunctions")
         self.poll_interval = poll_interval
+        self.first_poll_interval = min(first_poll_interval, poll_interval)
+        # The checkpoint `current()` just read, used once by the start/resume that follows
+        # in the same turn instead of a second read (every write is conditional on flow_id
+        # and seq, so a checkpoint that moved in between is caught there).
+        self._just_read: dict[str, Checkpoint] = {}
         self.deadline_seconds = deadline_seconds
         self.stall_check_seconds = stall_check_seconds
         self.index = executions_index
@@ -145,15 +151,26 @@ class FlowDriver:
     def current(self, session_id: str) -> FlowView:
         cp = checkpoint.read(self.table, session_id)
         if cp is None:
+            self._just_read.pop(session_id, None)
             return FlowView(status=STATUS_NONE, message=NO_FLOW_MESSAGE)
+        self._just_read[session_id] = cp
         return FlowView.of(cp)
+
+    def _checkpoint(self, session_id: str) -> Checkpoint | None:
+        """The checkpoint `current()` read in this turn (once), else a fresh read."""
+        cached = self._just_read.pop(session_id, None)
+        return cached if cached is not None else checkpoint.read(self.table, session_id)
 
     def wait_for_change(
         self, session_id: str, after_seq: int, deadline: float | None = None
     ) -> FlowView:
-        """Poll the checkpoint until it moves past `after_seq` (consistent reads)."""
+        """Poll the checkpoint until it moves past `after_seq` (consistent reads): first after
+        a few milliseconds, then less often (x1.5 each time, up to `poll_interval`), so a
+        quick step is seen at once and a slow one does not hammer the table."""
+        self._just_read.pop(session_id, None)
         end = time.monotonic() + (deadline if deadline is not None else self.deadline_seconds)
         next_stall_check = time.monotonic() + self.stall_check_seconds
+        delay = self.first_poll_interval
         while True:
             cp = checkpoint.read(self.table, session_id)
             if cp is not None and cp.seq > after_seq and cp.step != checkpoint.STEP_STARTING:
@@ -168,7 +185,8 @@ class FlowDriver:
                 view = FlowView.of(cp) if cp is not None else FlowView(STATUS_NONE, NO_FLOW_MESSAGE)
                 view.status, view.message = STATUS_WORKING, STILL_WORKING_MESSAGE
                 return view
-            time.sleep(self.poll_interval)
+            time.sleep(delay)
+            delay = min(delay * 1.5, self.poll_interval)
 
     def _ended_execution(self, cp: Checkpoint) -> FlowView | None:
         """The execution ended without moving the checkpoint: report its own outcome."""
@@ -201,7 +219,7 @@ class FlowDriver:
         order_number: str | None = None,
     ) -> FlowView:
         """Start a booking for this session (superseding a waiting one); returns the first offer."""
-        previous = checkpoint.read(self.table, session.session_id)
+        previous = self._checkpoint(session.session_id)
         if previous is not None and previous.step == checkpoint.STEP_CONFIRMING:
             # PF360 may have taken that booking: it is verified to the end, never dropped.
             return FlowView.of(previous)
@@ -231,7 +249,7 @@ class FlowDriver:
 
     def resume(self, session_id: str, answer: dict[str, Any]) -> FlowView:
         """Answer the waiting step: a date, a time, or another date. Repeats are harmless."""
-        cp = checkpoint.read(self.table, session_id)
+        cp = self._checkpoint(session_id)
         if cp is None:
             return FlowView(status=STATUS_NONE, message=NO_FLOW_MESSAGE)
         repeat = self._repeat_of_earlier_answer(cp, answer)
@@ -362,6 +380,7 @@ class FlowDriver:
         self._index("cancellation", arn, session, project_id, order_number)
         end = time.monotonic() + self.deadline_seconds
         next_stall_check = time.monotonic() + self.stall_check_seconds
+        delay = self.first_poll_interval
         while time.monotonic() < end:
             if time.monotonic() >= next_stall_check:
                 next_stall_check = time.monotonic() + self.stall_check_seconds
@@ -387,7 +406,8 @@ class FlowDriver:
                     flow_id=flow_id,
                     project_id=project_id,
                 )
-            time.sleep(self.poll_interval)
+            time.sleep(delay)
+            delay = min(delay * 1.5, self.poll_interval)
         return FlowView(
             status=STATUS_WORKING,
             message=STILL_WORKING_MESSAGE,

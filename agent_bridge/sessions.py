@@ -80,6 +80,27 @@ class SessionStore:
             raise
         return True
 
+    def use(self, session_id: str, *, now: float | None = None) -> SessionRecord | None:
+        """The live session with its TTL slid forward, in one call (`get` then `touch` was
+        two); None when it is missing or has expired."""
+        if not session_id:
+            return None
+        moment = int(now if now is not None else time.time())
+        try:
+            item = self.table.update_item(
+                Key={"session_id": session_id},
+                UpdateExpression="SET #ttl = :ttl",
+                ConditionExpression="attribute_exists(session_id) AND #ttl > :now",
+                ExpressionAttributeNames={"#ttl": "ttl"},
+                ExpressionAttributeValues={":ttl": moment + self.ttl_seconds, ":now": moment},
+                ReturnValues="ALL_NEW",
+            )["Attributes"]
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise
+        return SessionRecord.from_item(item)
+
     def refresh_token(self, session_id: str, auth_token: str, *, now: float | None = None) -> bool:
         """A new JWT for the same customer (the chat API validated it) replaces the old one."""
         moment = int(now if now is not None else time.time())

@@ -3,10 +3,10 @@
 A bad value stops start-up with a message that names the variable and what it may be,
 instead of surfacing later as a confusing PF360 or DynamoDB error.
 
-Lambda handlers read `current_settings()`. On AWS that is the function's own environment;
-on the embedded local stack many functions share one process, so the in-process Lambda
-runtime sets the invoked function's environment for the duration of the call with
-`function_environment(...)`.
+Lambda handlers read `current_settings()`: the function's own environment, on AWS and in
+the local stack's execution environments (worker processes) alike. `function_environment`
+overrides it for code that runs a handler inside another process (tests, the old thread
+runtime kept for comparison).
 """
 
 from __future__ import annotations

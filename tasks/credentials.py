@@ -11,8 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
-
+from tasks import aws_clients
 from tasks.config import Settings
 from tasks.flow_errors import SERVICE_TOKEN_MISSING, SESSION_EXPIRED
 from tasks.flow_input import FlowInput
@@ -21,9 +20,7 @@ from tasks.session_record import read_session
 
 
 def session_token(settings: Settings, session_id: str) -> str:
-    table = boto3.resource("dynamodb", region_name=settings.aws_region).Table(
-        settings.sessions_table
-    )
+    table = aws_clients.table(settings.sessions_table, settings.aws_region)
     record = read_session(table, session_id)
     if record is None:
         raise SESSION_EXPIRED()
@@ -31,7 +28,7 @@ def session_token(settings: Settings, session_id: str) -> str:
 
 
 def service_token(settings: Settings, client_id: str) -> str:
-    secrets: Any = boto3.client("secretsmanager", region_name=settings.aws_region)
+    secrets: Any = aws_clients.client("secretsmanager", settings.aws_region)
     try:
         raw = secrets.get_secret_value(SecretId=settings.service_tokens_secret)["SecretString"]
         token = json.loads(raw).get(client_id)

@@ -31,7 +31,7 @@ def sandbox_control(sandbox: SandboxServer) -> SandboxControl:
 
 @pytest.fixture(scope="session")
 def local_stack(sandbox: SandboxServer) -> Iterator[LocalStack]:
-    """The embedded AWS (moto server, in-process Lambdas, template resources) for this worker.
+    """The embedded AWS (moto, Lambda execution environments, template resources) per worker.
 
     Retry waits run at 1/100 of their declared length; task timeouts are on the engine's
     virtual clock (`local_stack.clock.advance(...)`). Bookings and cancellations are on

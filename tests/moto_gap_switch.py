@@ -23,7 +23,7 @@ ENV = "MOTO_GAP_DISABLED"
 
 
 def _without_lambda_runtime() -> None:
-    moto_gaps.install_in_process_lambda = lambda base_environ: moto_gaps.RUNTIME
+    moto_gaps.install_lambda_runtime = lambda base_environ, **options: moto_gaps.RUNTIME
 
 
 def _clock_without(restore: Callable[[], None]) -> None:
@@ -77,6 +77,8 @@ SWITCHES: dict[str, Callable[[], Any]] = {
     "strict_error_matching": _noop("install_strict_error_matching"),
     "mocked_states_errors": _noop("install_mocked_states_errors"),
     "virtual_wait_states": _noop("install_virtual_wait_states"),
+    "appconfig": _noop("install_appconfig_gaps"),
+    "engine_caches": _noop("install_engine_caches"),
 }
 
 

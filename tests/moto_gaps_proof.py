@@ -22,6 +22,7 @@ from tests.moto_gap_switch import ENV, SWITCHES
 TESTS = [
     "tests/integration/test_moto_gaps.py",
     "tests/integration/test_mock_config.py",
+    "tests/integration/test_moto_gap_appconfig.py",
 ]
 FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+)", re.MULTILINE)
 

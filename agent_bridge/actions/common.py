@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -52,13 +53,47 @@ def pf360_call(call: Any, *args: Any) -> Any:
         raise errors.ActionError(status, error.user_message, error.code) from None
 
 
+# The customer's project list, per execution environment and chat session: a turn that
+# only needs to know the project is theirs (the booking turns, a note) reuses a list fetched
+# within this window instead of asking PF360's dashboard again. Listing projects, showing a
+# project's details and cancelling always ask PF360; so does any doubt (a project not in the
+# kept list, a flow that failed). Per session, so each session asks PF360 at least once.
+PROJECTS_FRESH_SECONDS = 60.0
+_known_projects: dict[tuple[str, str, str], tuple[float, list[Project]]] = {}
+
+
+def _projects_key(ctx: ActionContext) -> tuple[str, str, str]:
+    return (ctx.session.client_id, ctx.session.customer_id, ctx.session.session_id)
+
+
 def customer_projects(ctx: ActionContext, customer_id: str | None) -> list[Project]:
+    """The customer's projects, from PF360 now."""
     check_customer(ctx, customer_id)
     projects: list[Project] = pf360_call(ctx.pf360.list_projects, ctx.session.customer_id)
+    now = time.monotonic()
+    for key in [k for k, (until, _) in _known_projects.items() if until <= now]:
+        _known_projects.pop(key, None)
+    _known_projects[_projects_key(ctx)] = (now + PROJECTS_FRESH_SECONDS, projects)
     return projects
 
 
-def project_of(ctx: ActionContext, customer_id: str | None, project_id: str | None) -> Project:
+def forget_projects(ctx: ActionContext) -> None:
+    """The project list changed (booked, cancelled): the next turn asks PF360 again."""
+    _known_projects.pop(_projects_key(ctx), None)
+
+
+def project_of(
+    ctx: ActionContext, customer_id: str | None, project_id: str | None, *, fresh: bool = True
+) -> Project:
+    """The customer's own project (403 otherwise), from PF360 now; with `fresh=False` (only
+    ownership matters) from the list kept for a short window when it has that project."""
+    check_customer(ctx, customer_id)
+    known = _known_projects.get(_projects_key(ctx))
+    wanted = (project_id or "").strip()
+    if not fresh and known is not None and known[0] > time.monotonic():
+        project = next((p for p in known[1] if p.project_id == wanted), None)
+        if project is not None:
+            return project
     return owned_project(ctx, customer_projects(ctx, customer_id), project_id)
 
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -19,7 +18,7 @@ from agent_bridge.actions import errors
 from agent_bridge.expired_sessions import end_flows_of_expired_session
 from agent_bridge.flow_driver import FlowDriver
 from agent_bridge.sessions import SessionStore, session_id_from_event
-from tasks import flags
+from tasks import aws_clients, flags
 from tasks.config import Settings, current_settings
 from tasks.execution_index import ExecutionIndex
 from tasks.pf360 import PF360Api, make_client
@@ -62,13 +61,15 @@ class ActionContext:
 
     @cached_property
     def driver(self) -> FlowDriver:
-        dynamodb = boto3.resource("dynamodb", region_name=self.settings.aws_region)
+        region = self.settings.aws_region
         return FlowDriver(
-            flows_table=dynamodb.Table(self.settings.flows_table),
+            flows_table=aws_clients.table(self.settings.flows_table, region),
             booking_state_machine_arn=self.settings.booking_state_machine_arn,
             cancellation_state_machine_arn=self.settings.cancellation_state_machine_arn,
-            sfn=boto3.client("stepfunctions", region_name=self.settings.aws_region),
-            executions_index=ExecutionIndex(dynamodb.Table(self.settings.executions_table)),
+            sfn=aws_clients.client("stepfunctions", region),
+            executions_index=ExecutionIndex(
+                aws_clients.table(self.settings.executions_table, region)
+            ),
         )
 
     @property
@@ -77,9 +78,7 @@ class ActionContext:
 
 
 def sessions_table(settings: Settings) -> Any:
-    return boto3.resource("dynamodb", region_name=settings.aws_region).Table(
-        settings.sessions_table
-    )
+    return aws_clients.table(settings.sessions_table, settings.aws_region)
 
 
 def load_context(event: dict[str, Any]) -> ActionContext:
@@ -89,12 +88,11 @@ def load_context(event: dict[str, Any]) -> ActionContext:
     if not session_id:
         raise errors.session_missing()
     store = SessionStore(sessions_table(settings))
-    session = store.get(session_id)
+    session = store.use(session_id)  # read and slide the TTL in one call
     if session is None:
         logger.info("session not found or expired", extra={"session_id": session_id})
         if settings.booking_state_machine_arn:  # only the function that runs flows ends them
             end_flows_of_expired_session(settings, session_id)
         raise errors.session_expired()
-    store.touch(session_id)
     logger.append_keys(session_id=session_id, customer_id=session.customer_id)
     return ActionContext(settings=settings, session=session, store=store)

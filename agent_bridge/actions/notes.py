@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import boto3
 from aws_lambda_powertools.event_handler import BedrockAgentResolver
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.idempotency import (
@@ -38,6 +37,7 @@ from agent_bridge.actions.context import ActionContext, count, logger, metrics
 from agent_bridge.actions.notes_text import MAX_NOTE_CHARS, valid_note
 from agent_bridge.actions.tenancy import owned_project
 from agent_bridge.notes_store import NotesStore, StoredNote, now_iso
+from tasks import aws_clients
 from tasks.config import Settings
 from tasks.pf360 import NoteResult, PF360Error, Project
 
@@ -65,15 +65,15 @@ NoteText = Annotated[
 
 
 def idempotency_store(settings: Settings) -> DynamoDBPersistenceLayer:
-    """Built per call, like every client here: locally many functions share one process."""
+    """Its DynamoDB client is made once per execution environment."""
     return DynamoDBPersistenceLayer(
         table_name=settings.idempotency_table,
-        boto3_client=boto3.client("dynamodb", region_name=settings.aws_region),
+        boto3_client=aws_clients.client("dynamodb", settings.aws_region),
     )
 
 
 def notes_store(settings: Settings) -> NotesStore:
-    table = boto3.resource("dynamodb", region_name=settings.aws_region).Table(settings.notes_table)
+    table = aws_clients.table(settings.notes_table, settings.aws_region)
     return NotesStore(table)
 
 
@@ -178,7 +178,7 @@ def add_note(
 ) -> dict[str, Any]:
     ctx = context(app)
     text = valid_note(note_text)
-    project = project_of(ctx, customer_id, project_id)
+    project = project_of(ctx, customer_id, project_id, fresh=False)
     return add_note_once(ctx, project, text)
 
 

@@ -21,6 +21,7 @@ from agent_bridge.actions.common import (
     TIME_DOC,
     context,
     customer_projects,
+    forget_projects,
     install_error_handlers,
     parse_date,
     parse_time,
@@ -64,6 +65,7 @@ def flow_answer(ctx: ActionContext, view: FlowView, project: Project | None) -> 
         error = view.result.get("error")
         status = errors.status_for_outcome(view.outcome, error)
         if status != 200:
+            forget_projects(ctx)  # in doubt: the next turn asks PF360 again
             count("FlowFailed", code=str(error))
             raise errors.ActionError(status, view.message, str(error or "FLOW_FAILED"))
         if view.outcome == checkpoint.OUTCOME_BOOKED:
@@ -226,7 +228,7 @@ def get_available_dates(
     session_id: SessionId = None, customer_id: CustomerId = None, project_id: ProjectId = None
 ) -> dict[str, Any]:
     ctx = context(app)
-    project = project_of(ctx, customer_id, project_id)
+    project = project_of(ctx, customer_id, project_id, fresh=False)
     return flow_answer(ctx, dates_turn(ctx, project), project)
 
 
@@ -242,7 +244,7 @@ def get_time_slots(
 ) -> dict[str, Any]:
     ctx = context(app)
     day = parse_date(ctx, date)
-    project = project_of(ctx, customer_id, project_id)
+    project = project_of(ctx, customer_id, project_id, fresh=False)
     return flow_answer(ctx, slots_turn(ctx, project, day), project)
 
 
@@ -260,7 +262,7 @@ def confirm_appointment(
 ) -> dict[str, Any]:
     ctx = context(app)
     day, at = parse_date(ctx, date), parse_time(time)
-    project = project_of(ctx, customer_id, project_id)
+    project = project_of(ctx, customer_id, project_id, fresh=False)
     return flow_answer(ctx, confirm_turn(ctx, project, day, at), project)
 
 

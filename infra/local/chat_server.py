@@ -5,7 +5,7 @@ Moved here from agent_bridge/chat/server.py: production code never imports the l
 harness, the local side composes the production parts.
 
 `python -m infra.local.chat_server` (`make run`) starts the embedded local stack (AWS,
-in-process Lambdas, PF360 sandbox), the local agent driving the deployed action-group
+Lambdas in worker processes, PF360 sandbox), the local agent driving the deployed action-group
 Lambdas, the chat page and the operations console (`/ops`), in the foreground.
 `ChatServer` does the same in a thread for the demo and the tests.
 """
@@ -141,7 +141,9 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     verbose = turn_log.quiet_unless_verbose()
-    print("Starting the local stack (AWS, in-process Lambdas, PF360 sandbox)...", flush=True)
+    print(
+        "Starting the local stack (AWS, Lambdas in worker processes, PF360 sandbox)...", flush=True
+    )
     stack = LocalStack(
         port=args.aws_port,
         sandbox_port=args.sandbox_port,

@@ -1,6 +1,6 @@
 """`make demo`: a whole conversation through the chat API on the embedded local stack.
 
-Starts AWS (moto + in-process Lambdas), the PF360 sandbox and the chat API (waitress), signs
+Starts AWS (moto + local Lambda environments), the PF360 sandbox and the chat API (waitress), signs
 in as a sandbox customer and talks over HTTP, like the web page does: list projects ->
 schedule one -> pick a date -> pick a time -> confirm -> booked -> add a note -> show the
 notes -> cancel another project. It exits 0 only when the sandbox ledger holds the booking
@@ -63,7 +63,7 @@ def main() -> int:
     # The conversation is the show: keep Lambda logs to warnings and metrics off.
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-    print("Starting the embedded local stack (AWS + in-process Lambdas + PF360 sandbox)...")
+    print("Starting the embedded local stack (AWS + Lambda environments + PF360 sandbox)...")
     stack = LocalStack(
         parameter_overrides={
             "ConfirmScheduleFlag": "1",

@@ -6,9 +6,12 @@ run those tests first and delete what moto now does itself.
 
 | gap in moto 5.2.5                                  | workaround here                          |
 |----------------------------------------------------|------------------------------------------|
-| Lambda invoke needs Docker                         | `InProcessLambdaRuntime`: runs our       |
-|                                                    | handlers in this process, with the       |
-|                                                    | function's own environment and timeout   |
+| Lambda invoke needs Docker                         | `install_lambda_runtime`: execution      |
+|                                                    | environments as worker processes         |
+|                                                    | (infra/local/lambda_runtime.py), one     |
+|                                                    | request at a time each, with the         |
+|                                                    | function's environment, timeout, memory  |
+|                                                    | and a concurrency limit (throttling)     |
 | Step Functions Retry sleeps in real time; task     | `VirtualClock`: retry waits scaled by a  |
 | TimeoutSeconds waits real seconds                  | factor, task timeouts measured on a      |
 |                                                    | clock that tests can advance             |
@@ -19,6 +22,8 @@ run those tests first and delete what moto now does itself.
 | never passes a test case                          | `stateMachineArn#TestCase` in mocked mode|
 | DynamoDB TTL never deletes anything                | `sweep_expired_items`, run periodically  |
 |                                                    | by the local stack                       |
+| the engine parses the ASL at every execution and   | `install_engine_caches`: parse tree kept |
+| makes a Lambda client per Task state (slow)        | per definition, one Lambda client reused |
 | its CloudFormation mishandles state machines       | not patched: `template_loader` creates   |
 |                                                    | the resources of infra/template.yaml     |
 |                                                    | through the ordinary boto3 APIs          |
@@ -40,12 +45,10 @@ checks that a test fails.
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import threading
 import time
-import traceback
 import types
 import uuid
 from collections.abc import Callable, Mapping
@@ -55,11 +58,12 @@ from typing import Any
 import boto3
 import moto
 from moto.awslambda.models import LambdaFunction
+from moto.core.exceptions import JsonRESTError
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec import execute_state
 from moto.stepfunctions.parser.asl.eval.callback import callback
 
-from tasks.config import function_environment
+from infra.local.lambda_runtime import ProcessRuntime, ThreadRuntime, Throttled
 
 MOTO_VERSION = "5.2.5"
 
@@ -146,105 +150,112 @@ def install_virtual_clock() -> VirtualClock:
 
 # --------------------------------------------------------------------------- lambda
 
-
-@dataclass
-class LambdaContext:
-    """The attributes of the Lambda context object that our handlers and Powertools read."""
-
-    function_name: str
-    invoked_function_arn: str
-    memory_limit_in_mb: int
-    timeout_seconds: float
-    function_version: str = "$LATEST"
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    log_group_name: str = ""
-    log_stream_name: str = "local"
-    _started: float = field(default_factory=time.monotonic)
-
-    def get_remaining_time_in_millis(self) -> int:
-        elapsed = time.monotonic() - self._started
-        return max(0, int((self.timeout_seconds - elapsed) * 1000))
+LAMBDA_RUNTIME_ENV = "LOCAL_LAMBDA_RUNTIME"  # "processes" (default) or "threads" (to compare)
 
 
-Handler = Callable[[Any, Any], Any]
+class TooManyRequests(JsonRESTError):
+    """Lambda's throttling answer: all of a function's environments are busy."""
 
+    code = 429
 
-def resolve_handler(handler: str) -> Handler:
-    """'package.module.function' -> the function, imported from this checkout."""
-    module_name, _, function_name = handler.rpartition(".")
-    if not module_name:
-        raise ImportError(f"handler {handler!r} is not 'module.function'")
-    module = importlib.import_module(module_name)
-    function = getattr(module, function_name, None)
-    if not callable(function):
-        raise ImportError(f"handler {handler!r}: {function_name} is not a function")
-    return function  # type: ignore[no-any-return]
-
-
-def _error_payload(error_type: str, message: str, trace: list[str] | None = None) -> str:
-    return json.dumps({"errorMessage": message, "errorType": error_type, "stackTrace": trace or []})
-
-
-@dataclass
-class InProcessLambdaRuntime:
-    """Runs a function's handler in this process where moto would start a container.
-
-    The handler sees the function's own environment variables (through
-    `tasks.config.function_environment`) and is cut off after the function's Timeout,
-    like Lambda. Errors come back in Lambda's shape, so Step Functions' Retry and Catch
-    see `errorType` as the error name.
-    """
-
-    base_environ: Mapping[str, str] = field(default_factory=dict)
-    invocations: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def invoke(self, function: LambdaFunction, event: Any) -> tuple[str, bool, str]:
-        with self._lock:
-            self.invocations += 1
-        environ = {**self.base_environ, **(function.environment_vars or {})}
-        environ["AWS_LAMBDA_FUNCTION_NAME"] = function.function_name
-        context = LambdaContext(
-            function_name=function.function_name,
-            invoked_function_arn=function.function_arn,
-            memory_limit_in_mb=int(function.memory_size or 128),
-            timeout_seconds=float(function.timeout or 3),
-            log_group_name=f"/aws/lambda/{function.function_name}",
+    def __init__(self, message: str) -> None:
+        super().__init__("TooManyRequestsException", message)
+        self.description = json.dumps(
+            {
+                "Type": "User",
+                "message": message,
+                "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded",
+            }
         )
-        outcome: dict[str, tuple[str, bool]] = {}
-
-        def run() -> None:
-            try:
-                handler = resolve_handler(str(function.handler))
-                with function_environment(environ):
-                    result = handler(event, context)
-                outcome["result"] = (json.dumps(result, default=str), False)
-            except Exception as exc:  # a handler error is the function's result
-                trace = traceback.format_exception(exc)
-                outcome["result"] = (_error_payload(type(exc).__name__, str(exc), trace), True)
-
-        worker = threading.Thread(target=run, name=f"lambda-{function.function_name}", daemon=True)
-        worker.start()
-        worker.join(context.timeout_seconds)
-        if "result" not in outcome:
-            message = f"Task timed out after {context.timeout_seconds:.2f} seconds"
-            return _error_payload("Sandbox.Timedout", message), True, ""
-        payload, errored = outcome["result"]
-        return payload, errored, ""
 
 
-RUNTIME = InProcessLambdaRuntime()
+LambdaRuntime = ProcessRuntime | ThreadRuntime
+RUNTIME: LambdaRuntime = ProcessRuntime()
 
 
-def install_in_process_lambda(base_environ: Mapping[str, str]) -> InProcessLambdaRuntime:
-    """Replace moto's Docker-based invoke with `RUNTIME` for every function."""
-    RUNTIME.base_environ = dict(base_environ)
+def install_lambda_runtime(
+    base_environ: Mapping[str, str], *, kind: str | None = None, concurrency_limit: int = 0
+) -> LambdaRuntime:
+    """Replace moto's Docker-based invoke with local execution environments.
+
+    `kind` "processes" (default): `lambda_runtime.ProcessRuntime`, a pool of worker
+    processes per function; "threads": the old in-process model, only to show what it gets
+    wrong. The handler's log goes to the function's log group, as on AWS.
+    """
+    global RUNTIME
+    chosen = kind or os.environ.get(LAMBDA_RUNTIME_ENV, "processes")
+    RUNTIME.shutdown()
+    if chosen == "threads":
+        RUNTIME = ThreadRuntime(base_environ=dict(base_environ))
+    elif chosen == "processes":
+        RUNTIME = ProcessRuntime(base_environ=dict(base_environ))
+        if concurrency_limit > 0:
+            RUNTIME.concurrency_limit = concurrency_limit
+    else:
+        raise ValueError(f"{LAMBDA_RUNTIME_ENV}={chosen!r}; allowed: processes, threads")
 
     def _invoke_lambda(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
-        return RUNTIME.invoke(self, {} if event is None else event)
+        try:
+            payload, errored, logs = RUNTIME.invoke(self, {} if event is None else event)
+        except Throttled as throttled:
+            raise TooManyRequests(str(throttled)) from None
+        if logs:
+            self.logs_backend.ensure_log_group(self.logs_group_name)
+            self.save_logs(logs)
+        return payload, errored, logs
 
     LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
     return RUNTIME
+
+
+# --------------------------------------------------------------------------- engine costs
+
+_parsed_trees: dict[str, Any] = {}
+_parsed_lock = threading.Lock()
+_engine_clients: dict[tuple[str, str, int], Any] = {}
+
+
+def install_engine_caches() -> None:
+    """Cut the engine's per-execution costs (each was most of a chat turn's overhead).
+
+    - moto parses the ASL definition (ANTLR) at every StartExecution: the parse tree is now
+      kept per definition text, and each execution still gets fresh evaluation components
+      built from it (`Preprocessor`), so no execution state is shared.
+    - it creates a new boto3 Lambda client for every Task state: one client (thread-safe)
+      per region and port is reused.
+    """
+    from moto.settings import moto_server_port
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+    from moto.stepfunctions.parser.asl.parse import asl_parser
+    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+    parser_class = asl_parser.AmazonStateLanguageParser
+    if getattr(parser_class.parse, "_tree_cached", False):
+        return
+    original_parse = parser_class.parse
+    original_client_for = lambda_eval_utils.boto_client_for
+
+    def parse(definition: str) -> tuple[Any, Any]:
+        tree = _parsed_trees.get(definition)
+        if tree is None:
+            program, tree = original_parse(definition)  # raises on a bad definition
+            with _parsed_lock:
+                if len(_parsed_trees) > 256:
+                    _parsed_trees.clear()
+                _parsed_trees[definition] = tree
+            return program, tree
+        return Preprocessor().visit(tree), tree
+
+    def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        key = (region, service, int(moto_server_port()))
+        client = _engine_clients.get(key)
+        if client is None:
+            client = _engine_clients[key] = original_client_for(region, service, state_credentials)
+        return client
+
+    parse._tree_cached = True  # type: ignore[attr-defined]
+    parser_class.parse = staticmethod(parse)  # type: ignore[method-assign]
+    lambda_eval_utils.boto_client_for = client_for
 
 
 # --------------------------------------------------------------------------- callbacks

@@ -1,7 +1,7 @@
 """`make sfn-local`: the MockConfigFile cases on Step Functions Local (Docker), where Docker exists.
 
 Runs `amazon/aws-stepfunctions-local` with SFN_MOCK_CONFIG=infra/local/MockConfigFile.json
-and a Lambda endpoint serving our handlers (the embedded stack's in-process runtime), then
+and a Lambda endpoint serving our handlers (the embedded stack's Lambda runtime), then
 the same cases `make test` runs on the embedded engine. AWS marks Step Functions Local as
 unsupported; it stays an option, not the default. Without a Docker engine it stops at once.
 """

@@ -1,4 +1,4 @@
-"""The embedded local stack: AWS (moto's server), our Lambdas in-process, the PF360 sandbox.
+"""The embedded local stack: AWS (moto's server), our Lambdas in worker processes, the sandbox.
 
 One process, loopback only, no Docker, no AWS account:
 
@@ -50,6 +50,10 @@ class LocalStack:
     environment_overrides: Mapping[str, str] = field(default_factory=dict)
     retry_wait_scale: float = 1.0
     ttl_sweep_seconds: float = 5.0
+    # "processes" (execution environments, the default) or "threads" (the old model, to
+    # compare); None reads LOCAL_LAMBDA_RUNTIME. 0 = the runtime's default per-function limit.
+    lambda_runtime_kind: str | None = None
+    lambda_concurrency: int = 0
 
     moto: ThreadedMotoServer | None = None
     sandbox: SandboxServer | None = None
@@ -71,7 +75,7 @@ class LocalStack:
         return moto_gaps.CLOCK
 
     @property
-    def lambda_runtime(self) -> moto_gaps.InProcessLambdaRuntime:
+    def lambda_runtime(self) -> moto_gaps.LambdaRuntime:
         return moto_gaps.RUNTIME
 
     def start(self) -> LocalStack:
@@ -94,8 +98,11 @@ class LocalStack:
         moto_gaps.install_strict_error_matching()
         moto_gaps.install_mocked_states_errors()
         moto_gaps.install_virtual_wait_states()
-        moto_gaps.install_in_process_lambda(
-            {"AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region}
+        moto_gaps.install_engine_caches()
+        moto_gaps.install_lambda_runtime(
+            {"AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region},
+            kind=self.lambda_runtime_kind,
+            concurrency_limit=self.lambda_concurrency,
         )
 
         self.moto = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
@@ -146,6 +153,7 @@ class LocalStack:
 
     def stop(self) -> None:
         self._stop_sweeper.set()
+        moto_gaps.RUNTIME.shutdown()
         if self.moto is not None:
             self.moto.stop()
             self.moto = None
@@ -153,9 +161,11 @@ class LocalStack:
             self.sandbox.stop()
             self.sandbox = None
 
-    def client(self, service: str) -> Any:
-        """A boto3 client for the local endpoint."""
-        return boto3.client(service, region_name=self.region, endpoint_url=self.endpoint_url)
+    def client(self, service: str, **options: Any) -> Any:
+        """A boto3 client for the local endpoint (`options`: e.g. config=...)."""
+        return boto3.client(
+            service, region_name=self.region, endpoint_url=self.endpoint_url, **options
+        )
 
     def _start_ttl_sweeper(self) -> None:
         if self.ttl_sweep_seconds <= 0 or self.deployed is None:

@@ -249,7 +249,7 @@ def _placeholder_zip() -> bytes:
     """Lambda needs a code package; locally the handler runs from this checkout."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("README.txt", "Runs in-process on the local stack from the checkout.\n")
+        archive.writestr("README.txt", "Runs from the checkout in local Lambda environments.\n")
     return buffer.getvalue()
 
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger
 
-from tasks import flags
+from tasks import aws_clients, flags
 from tasks.config import Settings, current_settings
 from tasks.flow_input import FlowInput, parse_flow_input
 
@@ -70,4 +69,4 @@ def settings(flow: FlowInput | None = None) -> Settings:
 
 
 def flows_table(current: Settings) -> Any:
-    return boto3.resource("dynamodb", region_name=current.aws_region).Table(current.flows_table)
+    return aws_clients.table(current.flows_table, current.aws_region)

@@ -1,7 +1,7 @@
 """The embedded local stack: each moto gap's workaround, and the resources of the template.
 
 Everything here goes through boto3 to the local HTTP endpoint; executions run our ASL on
-moto's Step Functions engine and our handlers in the in-process Lambda runtime.
+moto's Step Functions engine and our handlers in the local Lambda runtime (worker processes).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from infra.local import moto_gaps
+from infra.local.lambda_runtime import ProcessRuntime
 from infra.local.stack import LocalStack
 from infra.local.template_loader import TemplateError, deploy_template, read_template
 
@@ -142,7 +143,7 @@ def test_template_loader_rejects_unknown_parameters_and_values(local_stack: Loca
         deploy_template({"Environment": "moon"})
 
 
-# --------------------------------------------------------------- in-process Lambda
+# --------------------------------------------------------------- local Lambda runtime
 
 
 def test_in_process_lambda_runs_the_handler_with_the_function_environment(
@@ -172,21 +173,27 @@ def test_in_process_lambda_reports_a_handler_error_in_lambda_shape(
 
 
 def test_in_process_lambda_enforces_the_function_timeout() -> None:
-    runtime = moto_gaps.InProcessLambdaRuntime()
+    runtime = ProcessRuntime()
 
     class SlowFunction:
         function_name = "slow"
         function_arn = "arn:aws:lambda:us-east-1:123456789012:function:slow"
         memory_size = 128
-        timeout = 0.2
+        timeout = 1.0
         handler = "tests.integration.handlers_for_tests.sleep_handler"
         environment_vars = None
 
-    started = time.monotonic()
-    payload, errored, _ = runtime.invoke(SlowFunction(), 5)  # type: ignore[arg-type]
+    try:
+        warm, errored, _ = runtime.invoke(SlowFunction(), 0)  # start the environment
+        assert not errored, warm
+        started = time.monotonic()
+        payload, errored, _ = runtime.invoke(SlowFunction(), 5)
+        elapsed = time.monotonic() - started
+    finally:
+        runtime.shutdown()
     assert errored
     assert json.loads(payload)["errorType"] == "Sandbox.Timedout", payload
-    assert time.monotonic() - started < 2
+    assert elapsed < 4, f"cut off after {elapsed:.1f} s, not 1 s"  # not the handler's 5 s
 
 
 # --------------------------------------------------------------- clock controls

@@ -108,6 +108,24 @@ def test_a_deployed_function_runs_our_handler_without_docker(local_stack: LocalS
     assert json.loads(response["Payload"].read())["echo"] == "gap"
 
 
+def test_the_engine_parses_a_definition_once_and_reuses_its_lambda_client(
+    local_stack: LocalStack,
+) -> None:
+    """Without the engine caches, moto parses the ASL at every StartExecution and makes a
+    new boto3 Lambda client for every Task state (most of a chat turn's overhead)."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    definition = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
+    _, first = AmazonStateLanguageParser.parse(definition)
+    _, second = AmazonStateLanguageParser.parse(definition)
+    assert first is second
+    region = local_stack.region
+    assert lambda_eval_utils.boto_client_for(region, "lambda") is (
+        lambda_eval_utils.boto_client_for(region, "lambda")
+    )
+
+
 # --------------------------------------------------------------------------- SendTaskFailure
 
 

@@ -193,9 +193,9 @@ def function_variables(
 ) -> Iterator[dict[str, str]]:
     """Run the enclosed code with some of a function's environment variables changed.
 
-    The in-process Lambda runtime reads the function's environment on every invocation,
-    so this is what a redeploy with another parameter would do; the old values come back
-    afterwards even when the test fails.
+    A changed configuration retires the function's execution environments (new ones start
+    with the new environment), so this is what a redeploy with another parameter would do;
+    the old values come back afterwards even when the test fails.
     """
     lambdas = local_stack.client("lambda")
     name = function_name(local_stack, logical_id)

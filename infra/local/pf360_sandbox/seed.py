@@ -82,7 +82,7 @@ TOM_REID = Technician("Tom Reid", "555-0322")
 
 WEEKDAYS_MON_FRI = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
 
-CLIENTS: Mapping[str, SeedClient] = MappingProxyType(
+_CLIENTS: dict[str, SeedClient] = dict(
     {
         "acme-corp": SeedClient(
             client_id="acme-corp",
@@ -103,7 +103,7 @@ CLIENTS: Mapping[str, SeedClient] = MappingProxyType(
     }
 )
 
-CUSTOMERS: Mapping[str, SeedCustomer] = MappingProxyType(
+_CUSTOMERS: dict[str, SeedCustomer] = dict(
     {
         "CUST001": SeedCustomer("CUST001", "acme-corp", "Dana Whitfield"),
         "CUST002": SeedCustomer("CUST002", "acme-corp", "Luis Romero"),
@@ -116,7 +116,7 @@ _LUIS_ADDRESS = "4870 Bayshore Blvd, Tampa, FL 33611"
 _AROHA_ADDRESS = "27 Ponsonby Road, Grey Lynn, Auckland 1021"
 
 # fmt: off
-PROJECTS: Mapping[str, SeedProject] = MappingProxyType(
+_PROJECTS: dict[str, SeedProject] = dict(
     {
         project.project_id: project
         for project in (
@@ -160,3 +160,61 @@ PROJECTS: Mapping[str, SeedProject] = MappingProxyType(
     }
 )
 # fmt: on
+
+CLIENTS: Mapping[str, SeedClient] = MappingProxyType(_CLIENTS)
+CUSTOMERS: Mapping[str, SeedCustomer] = MappingProxyType(_CUSTOMERS)
+PROJECTS: Mapping[str, SeedProject] = MappingProxyType(_PROJECTS)
+
+LOAD_CLIENT_PREFIX = "load-co-"
+_LOAD_SLOTS = ("08:00", "09:00", "10:00", "11:00", "13:00", "14:00", "15:00", "16:00")
+
+
+def add_load_data(tenants: int = 10, customers_per_tenant: int = 10) -> list[SeedCustomer]:
+    """Generated tenants, customers and projects for `make load`, so that many simultaneous
+    users do not all contend for one tenant's slots. The documented seed above is kept as
+    it is; this adds `load-co-NN` tenants (New York time, Mon-Fri, 8 slots a day), each
+    with customers `LNNCCC` having two unscheduled projects and one scheduled. Adding the
+    same numbers again changes nothing. Call before the sandbox state is reset/created."""
+    added: list[SeedCustomer] = []
+    for t in range(1, tenants + 1):
+        client_id = f"{LOAD_CLIENT_PREFIX}{t:02d}"
+        _CLIENTS.setdefault(
+            client_id,
+            SeedClient(
+                client_id=client_id,
+                client_name=client_id,
+                timezone="America/New_York",
+                working_days=WEEKDAYS_MON_FRI,
+                slots=_LOAD_SLOTS,
+                technicians=(SAM_PATEL, JO_KIM, PRIYA_SHAH),
+            ),
+        )
+        for c in range(1, customers_per_tenant + 1):
+            customer_id = f"L{t:02d}{c:03d}"
+            customer = _CUSTOMERS.setdefault(
+                customer_id, SeedCustomer(customer_id, client_id, f"Load Customer {t}-{c}")
+            )
+            added.append(customer)
+            base = 500000 + t * 1000 + c * 10
+            address = f"{c} Load Street, Tampa, FL 33601"
+            for offset, category, status, appointment in (
+                (1, "Flooring", STATUS_UNSCHEDULED, None),
+                (2, "Windows", STATUS_UNSCHEDULED, None),
+                (3, "Doors", STATUS_SCHEDULED, SeedAppointment(9, _LOAD_SLOTS[c % 8], JO_KIM)),
+            ):
+                project_id = str(base + offset)
+                _PROJECTS.setdefault(
+                    project_id,
+                    SeedProject(
+                        project_id,
+                        f"LOAD-{project_id}",
+                        client_id,
+                        customer_id,
+                        "Installation",
+                        category,
+                        status,
+                        address,
+                        appointment,
+                    ),
+                )
+    return added
