@@ -61,11 +61,12 @@ def flow_answer(ctx: ActionContext, view: FlowView, project: Project | None) -> 
         raise errors.ActionError(400, view.message, "CHOICE_NOT_OFFERED")
     if view.status == STATUS_NONE:
         raise errors.ActionError(409, view.message, errors.NO_FLOW)
+    if view.status == STATUS_DONE or view.step == checkpoint.STEP_CONFIRMING:
+        forget_projects(ctx)  # booked, cancelled or in doubt: the next turn asks PF360 again
     if view.status == STATUS_DONE:
         error = view.result.get("error")
         status = errors.status_for_outcome(view.outcome, error)
         if status != 200:
-            forget_projects(ctx)  # in doubt: the next turn asks PF360 again
             count("FlowFailed", code=str(error))
             raise errors.ActionError(status, view.message, str(error or "FLOW_FAILED"))
         if view.outcome == checkpoint.OUTCOME_BOOKED:
@@ -262,7 +263,9 @@ def confirm_appointment(
 ) -> dict[str, Any]:
     ctx = context(app)
     day, at = parse_date(ctx, date), parse_time(time)
-    project = project_of(ctx, customer_id, project_id, fresh=False)
+    # The turn that books reads PF360 now: whether the project is already booked (by this
+    # flow, an earlier one or anyone) decides what the customer is told.
+    project = project_of(ctx, customer_id, project_id, fresh=True)
     return flow_answer(ctx, confirm_turn(ctx, project, day, at), project)
 
 

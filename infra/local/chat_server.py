@@ -153,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
             "TenantTimezones": template_parameter(),
         },
     ).start()
+    turn_log.echo_lambda_logs(verbose)
     ops_token = os.environ.get("OPS_TOKEN") or secrets.token_urlsafe(18)
     server = ChatServer(
         local_app(stack, turn_log.local_runtime(stack, ACTION_FUNCTIONS), ops_token=ops_token),

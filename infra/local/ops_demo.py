@@ -200,15 +200,16 @@ def main(argv: list[str] | None = None) -> int:
     ports.check_free(
         ports.chat(args.port), ports.aws(args.aws_port), ports.sandbox(args.sandbox_port)
     )
-    turn_log.quiet_unless_verbose()
+    verbose = turn_log.quiet_unless_verbose()
 
-    print("Starting the local stack with bookings on (AWS, in-process Lambdas, PF360 sandbox)...")
+    print("Starting the local stack with bookings on (AWS, Lambda environments, PF360 sandbox)...")
     stack = LocalStack(
         port=args.aws_port,
         sandbox_port=args.sandbox_port,
         parameter_overrides={"ConfirmScheduleFlag": "1", "CancelScheduleFlag": "1"},
         retry_wait_scale=RETRY_WAIT_SCALE,
     ).start()
+    turn_log.echo_lambda_logs(verbose)
     ops_token = os.environ.get("OPS_TOKEN") or secrets.token_urlsafe(18)
     server = ChatServer(local_app(stack, ops_token=ops_token), port=args.port).start()
     try:

@@ -45,6 +45,15 @@ def quiet_unless_verbose() -> bool:
     return False
 
 
+def echo_lambda_logs(verbose: bool) -> None:
+    """After the stack starts: the execution environments' log lines reach this terminal
+    only with VERBOSE=1 (they run in worker processes, which keep their own log level)."""
+    from infra.local import moto_gaps
+
+    if hasattr(moto_gaps.RUNTIME, "echo_logs"):
+        moto_gaps.RUNTIME.echo_logs = verbose
+
+
 def hint(verbose: bool) -> str:
     if verbose:
         return "One line per chat turn follows, with the Lambdas' JSON logs (VERBOSE=1)."
