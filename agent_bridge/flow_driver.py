@@ -36,6 +36,10 @@ STILL_WORKING_MESSAGE = "I'm still working on that; please ask me again in a mom
 ENDED_MESSAGE = "That booking session has already ended; ask to schedule again to start over."
 BOOKING_FAILED_MESSAGE = "Something went wrong on our side; nothing was booked. Please try again."
 CANCEL_FAILED_MESSAGE = "The cancellation could not be completed."
+SUPERSEDED = "You started a new booking, so the earlier one was dropped."
+EARLIER_STILL_WORKING_MESSAGE = (
+    "I'm still finishing your earlier booking; please ask me again in a moment."
+)
 
 STATUS_WAITING = "waiting"
 STATUS_DONE = "done"
@@ -185,8 +189,18 @@ class FlowDriver:
     def start_booking(self, session: SessionRecord, project_id: str, timezone: str) -> FlowView:
         """Start a booking for this session (superseding a waiting one); returns the first offer."""
         previous = checkpoint.read(self.table, session.session_id)
-        if previous is not None and previous.step != checkpoint.STEP_DONE:
-            self.supersede(previous, "You started a new booking, so the earlier one was dropped.")
+        while previous is not None and previous.step != checkpoint.STEP_DONE:
+            if previous.answered_seq != previous.seq and self.supersede(previous, SUPERSEDED):
+                break
+            # The waiting step was answered: that answer may be booking in PF360 right now,
+            # so it finishes (and its customer hears how) before a new booking takes over.
+            settled = self.wait_for_change(session.session_id, previous.seq)
+            if settled.status == STATUS_WORKING:
+                settled.message = EARLIER_STILL_WORKING_MESSAGE
+                return settled
+            if settled.status == STATUS_DONE:
+                break  # (also when its execution ended without a final checkpoint)
+            previous = checkpoint.read(self.table, session.session_id)
         flow_id = uuid.uuid4().hex
         seq = checkpoint.claim(self.table, session.session_id, flow_id, project_id)
         flow = FlowInput(

@@ -248,7 +248,11 @@ def finish(
 
 
 def mark_superseded(table: Any, session_id: str, flow_id: str, message: str) -> Checkpoint | None:
-    """Take the item away from `flow_id` before stopping it; returns the item as it was."""
+    """Take the item away from `flow_id` before stopping it; returns the item as it was.
+
+    A flow whose waiting step was answered is not taken: that answer may already be booking
+    in PF360, and the customer who gave it must hear how it ended.
+    """
     now = _now()
     try:
         response = table.update_item(
@@ -257,7 +261,10 @@ def mark_superseded(table: Any, session_id: str, flow_id: str, message: str) -> 
                 "SET step = :step, outcome = :outcome, message = :message, updated_at = :now, "
                 "expires_at = :expires, flow_id = :superseded ADD seq :one REMOVE task_token"
             ),
-            ConditionExpression="flow_id = :flow AND step <> :step",
+            ConditionExpression=(
+                "flow_id = :flow AND step <> :step "
+                "AND (attribute_not_exists(answered_seq) OR answered_seq <> seq)"
+            ),
             ExpressionAttributeValues={
                 ":step": STEP_DONE,
                 ":outcome": OUTCOME_SUPERSEDED,
