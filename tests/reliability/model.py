@@ -10,7 +10,7 @@ A *claim* is what one answer told the customer about one project's appointment:
 | BOOKED d t     | "Your appointment is booked for ..."          | scheduled at exactly d t        |
 | NOT_BOOKED d t | a failure or "already ended" at confirm       | not scheduled at d t            |
 | CANCELLED      | "Your appointment ... is cancelled"           | not scheduled                   |
-| NOT_CANCELLED  | a failure of the cancellation flow            | still scheduled                 |
+| NOT_CANCELLED  | a failure of the cancellation request         | no cancel since it was asked    |
 | NOT_SCHEDULED  | "no scheduled appointment to cancel"          | not scheduled                   |
 | PENDING        | "we're confirming" / "still working on that"  | anything, until the flow ends   |
 
@@ -57,6 +57,7 @@ class Claim:
     time: str | None = None
     step: int = 0
     said: str = ""
+    mark: int = 0  # how many ledger entries there were when the customer asked
 
     def __str__(self) -> str:
         when = f" {self.date} {self.time}" if self.date or self.time else ""
@@ -89,7 +90,7 @@ def truth_of(ledger: Iterable[dict[str, Any]], project_id: str, seeded_scheduled
     return state
 
 
-def contradiction(claim: Claim, truth: Truth) -> str | None:
+def contradiction(claim: Claim, truth: Truth, ledger: Iterable[dict[str, Any]] = ()) -> str | None:
     """Why `claim` is not what PF360 holds, or None when it is (or cannot be judged yet)."""
     at = (truth.date, truth.time)
     if claim.kind == BOOKED and not (truth.scheduled and at == (claim.date, claim.time)):
@@ -98,8 +99,11 @@ def contradiction(claim: Claim, truth: Truth) -> str | None:
         return f"told {claim} but PF360 booked it: {truth}"
     if claim.kind in (CANCELLED, NOT_SCHEDULED) and truth.scheduled:
         return f"told {claim} but PF360 holds {truth}"
-    if claim.kind == NOT_CANCELLED and not truth.scheduled:
-        return f"told {claim} but PF360 cancelled it"
+    if claim.kind == NOT_CANCELLED:
+        for entry in ledger:
+            late = int(entry.get("seq") or 0) > claim.mark
+            if late and entry["action"] == "cancel" and entry["project_id"] == claim.project_id:
+                return f"told {claim} but PF360 cancelled it: {entry}"
     return None
 
 
@@ -135,23 +139,25 @@ def confirm_claim(
 
 
 def cancel_claim(
-    project_id: str, status: int, body: dict[str, Any], *, reached_flow: bool, step: int
+    project_id: str, status: int, body: dict[str, Any], *, step: int, mark: int
 ) -> Claim | None:
+    """The claim of a /cancel_appointment answer; a refusal says this request cancelled
+    nothing (whether the bridge or the flow refused), which the ledger can contradict."""
     said = str(body.get("message") or body.get("error") or "")
     if pending_phrase(said):
-        return Claim(PENDING, project_id, step=step, said=said)
+        return Claim(PENDING, project_id, step=step, said=said, mark=mark)
     if status == 200:
         outcome = body.get("outcome")
         if outcome == "cancelled" and not body.get("test_mode"):
-            return Claim(CANCELLED, project_id, step=step, said=said)
+            return Claim(CANCELLED, project_id, step=step, said=said, mark=mark)
         if outcome == "nothing_to_cancel":
-            return Claim(NOT_SCHEDULED, project_id, step=step, said=said)
+            return Claim(NOT_SCHEDULED, project_id, step=step, said=said, mark=mark)
         if body.get("status") == "working":
-            return Claim(PENDING, project_id, step=step, said=said)
+            return Claim(PENDING, project_id, step=step, said=said, mark=mark)
         return None
     if status == 409 and "no scheduled appointment" in said:
-        return Claim(NOT_SCHEDULED, project_id, step=step, said=said)
-    return Claim(NOT_CANCELLED, project_id, step=step, said=said) if reached_flow else None
+        return Claim(NOT_SCHEDULED, project_id, step=step, said=said, mark=mark)
+    return Claim(NOT_CANCELLED, project_id, step=step, said=said, mark=mark)
 
 
 def refusal_problem(status: int, body: dict[str, Any]) -> str | None:

@@ -32,7 +32,11 @@ def test_each_claim_is_held_against_what_pf360_holds() -> None:
     for kind in (model.CANCELLED, model.NOT_SCHEDULED):
         assert model.contradiction(Claim(kind, "12346"), Truth(True)) is not None
         assert model.contradiction(Claim(kind, "12346"), Truth(False)) is None
-    assert model.contradiction(Claim(model.NOT_CANCELLED, "12346"), Truth(False)) is not None
+    refused = Claim(model.NOT_CANCELLED, "12346", mark=1)
+    before = {**CANCEL, "project_id": "12346", "seq": 1}
+    after = {**before, "seq": 2}
+    assert model.contradiction(refused, Truth(False), [before]) is None  # an earlier cancel
+    assert model.contradiction(refused, Truth(False), [before, after]) is not None
     assert model.contradiction(Claim(model.PENDING, "12346"), Truth(False)) is None
 
 
@@ -56,8 +60,8 @@ def test_answers_become_claims() -> None:
     assert confirm(503, unavailable) == model.NOT_BOOKED
     assert confirm(503, unavailable, reached=False) is None  # the bridge's own read failed
 
-    def cancel(status: int, body: dict[str, object], reached: bool = True) -> str | None:
-        claim = model.cancel_claim("12346", status, body, reached_flow=reached, step=1)
+    def cancel(status: int, body: dict[str, object]) -> str | None:
+        claim = model.cancel_claim("12346", status, body, step=1, mark=0)
         return claim.kind if claim else None
 
     assert cancel(200, {"outcome": "cancelled", "message": "Cancelled."}) == model.CANCELLED
