@@ -371,7 +371,8 @@ class ConversationMachine(RuleBasedStateMachine):
             )
         elif call.path == "/cancel_appointment":
             claim = model.cancel_claim(project, status, body, step=self.step, mark=answer.mark)
-        elif call.path == "/add_note" and status == 200:
+        elif call.path == "/add_note" and status == 200 and body.get("confirmed") is not False:
+            # (an answer that says PF360 did not confirm the note claims nothing)
             actor.notes_told.append((project, call.params["note_text"]))
         if claim is not None:
             stats.count("claims", claim.kind)
@@ -475,6 +476,22 @@ class ConversationMachine(RuleBasedStateMachine):
         self._begin("confirm")
         a = self.actors[actor]
         self.call(self._confirm_call(a, role, date_choice, time_choice))
+        self._end()
+
+    @rule(actor=ACTOR, role=ROLE, time_choice=TIME_CHOICE)
+    def book_straight_through(self, actor: str, role: str, time_choice: str) -> None:
+        """The three turns in a row: dates, the first date, a time."""
+        self._begin("book_straight_through")
+        a = self.actors[actor]
+        project = a.project(role)
+        ok = role != "foreign"
+        self.call(
+            Call(actor, "scheduling-actions", "/get_available_dates", {"project_id": project}, ok)
+        )
+        day, _ = self._date(a, project, "offered0")
+        params = {"project_id": project, "date": day}
+        self.call(Call(actor, "scheduling-actions", "/get_time_slots", params, ok))
+        self.call(self._confirm_call(a, role, "current", time_choice))
         self._end()
 
     @rule(actor=ACTOR, role=ROLE)
