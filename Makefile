@@ -35,6 +35,11 @@ local-stack: setup
 sfn-local: setup
 	$(BIN)/python -m infra.local.sfn_local
 
+# Each workaround in infra/local/moto_gaps.py switched off in turn: a test must fail each time.
+.PHONY: moto-gaps-proof
+moto-gaps-proof: setup
+	$(BIN)/python -m tests.moto_gaps_proof
+
 bench-workflow: setup
 	$(BIN)/python -m tests.bench.bench_workflow $${FLOWS:+--flows $$FLOWS}
 

@@ -28,9 +28,11 @@ class StoredNote:
     customer_id: str
     session_id: str
     created_at: str
+    # False: sent to PF360, which may have kept it but never said so (it is not sent again).
+    confirmed: bool = True
 
-    def to_item(self) -> dict[str, str]:
-        return {
+    def to_item(self) -> dict[str, Any]:
+        item: dict[str, Any] = {
             "project_key": project_key(self.client_id, self.project_id),
             "note_key": f"{self.created_at}#{self.note_id}",
             "note_id": self.note_id,
@@ -39,6 +41,9 @@ class StoredNote:
             "session_id": self.session_id,
             "created_at": self.created_at,
         }
+        if not self.confirmed:
+            item["confirmed"] = False
+        return item
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> StoredNote:
@@ -51,6 +56,7 @@ class StoredNote:
             customer_id=str(item.get("customer_id", "")),
             session_id=str(item.get("session_id", "")),
             created_at=str(item.get("created_at", "")),
+            confirmed=item.get("confirmed", True) is not False,
         )
 
 
@@ -87,8 +93,10 @@ class NotesStore:
         session_id: str,
         note_id: str | None = None,
         created_at: str | None = None,
+        confirmed: bool = True,
     ) -> StoredNote:
-        """Keep a note PF360 accepted (its own note_id when it gave one)."""
+        """Keep a note PF360 accepted (its own note_id when it gave one), or one it may have
+        kept without saying so (`confirmed` False)."""
         note = StoredNote(
             client_id=client_id,
             project_id=project_id,
@@ -97,6 +105,7 @@ class NotesStore:
             customer_id=customer_id,
             session_id=session_id,
             created_at=created_at or now_iso(),
+            confirmed=confirmed,
         )
         self.table.put_item(Item=note.to_item())
         return note

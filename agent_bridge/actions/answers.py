@@ -257,6 +257,18 @@ def note_added_body(note: StoredNote, project: Project) -> dict[str, Any]:
     }
 
 
+def note_unconfirmed_body(note: StoredNote, project: Project) -> dict[str, Any]:
+    """PF360 may have kept the note but did not say so: the truth, and no second copy."""
+    body = note_added_body(note, project)
+    body["confirmed"] = False
+    body["message"] = (
+        f"I sent your note for {project_title(project)}, but the scheduling system didn't "
+        "confirm it arrived. I've kept it here and won't send it again, so the team won't get "
+        "it twice."
+    )
+    return body
+
+
 def notes_body(
     page: NotePage, projects: dict[str, Project], timezone: str, *, scope: str
 ) -> dict[str, Any]:
@@ -280,8 +292,10 @@ def notes_body(
     for note in shown:
         project = projects.get(note.project_id)
         title = project_title(project) if project else f"project {note.project_id}"
+        unconfirmed = "" if note.confirmed else " (not confirmed by the scheduling system)"
         lines.append(
             f"- {_local_day(note.created_at, timezone)}, {title}: {_preview(note.note_text)}"
+            + unconfirmed
         )
     message = f"{NOTES_SOURCE}\nNewest first, for {scope}:\n" + "\n".join(lines)
     if truncated:

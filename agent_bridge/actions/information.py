@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import BedrockAgentResolver
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from agent_bridge.actions import answers
+from agent_bridge.actions import answers, events
 from agent_bridge.actions.common import (
     CUSTOMER_ID_DOC,
     PROJECT_ID_DOC,
@@ -78,6 +78,9 @@ def list_all_projects(
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-def handler(event: dict[str, Any], lambda_context: Any) -> dict[str, Any]:
+def handler(event: Any, lambda_context: Any) -> dict[str, Any]:
+    rejected = events.reject_malformed(event, logger)
+    if rejected is not None:
+        return rejected
     result: dict[str, Any] = app.resolve(event, lambda_context)
     return result

@@ -21,8 +21,9 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
 )
+from botocore.exceptions import BotoCoreError, ClientError
 
-from agent_bridge.actions import answers, errors
+from agent_bridge.actions import answers, errors, events
 from agent_bridge.actions.common import (
     CUSTOMER_ID_DOC,
     PROJECT_ID_DOC,
@@ -36,9 +37,9 @@ from agent_bridge.actions.common import (
 from agent_bridge.actions.context import ActionContext, count, logger, metrics
 from agent_bridge.actions.notes_text import MAX_NOTE_CHARS, valid_note
 from agent_bridge.actions.tenancy import owned_project
-from agent_bridge.notes_store import NotesStore
+from agent_bridge.notes_store import NotesStore, StoredNote, now_iso
 from tasks.config import Settings
-from tasks.pf360 import NoteResult, Project
+from tasks.pf360 import NoteResult, PF360Error, Project
 
 # Long enough to absorb an agent's retry of the same turn, short enough that a customer who
 # really means to add the same note again later can.
@@ -76,17 +77,63 @@ def notes_store(settings: Settings) -> NotesStore:
     return NotesStore(table)
 
 
+# A gateway's "unavailable" answers mean PF360 never processed the request: safe to resend.
+NOT_PROCESSED_STATUSES = frozenset({429, 502, 503, 504})
+
+
+def _raise(error: Exception) -> None:
+    raise error
+
+
+def send(ctx: ActionContext, project: Project, text: str) -> NoteResult | None:
+    """PF360's answer; None when PF360 may have kept the note without saying so (a timeout,
+    a dropped connection, a 500 after the request arrived). Anything else refused raises."""
+    try:
+        result: NoteResult = ctx.pf360.add_note(project.project_id, text)
+        return result
+    except PF360Error as error:
+        if error.may_have_committed and error.status not in NOT_PROCESSED_STATUSES:
+            count("NoteUnconfirmed", code=error.code)
+            logger.warning(
+                "note outcome unknown; kept unconfirmed and not sent again",
+                extra={"code": error.code, "project_id": project.project_id},
+            )
+            return None
+        pf360_call(_raise, error)  # the customer sentence and operator reason of a refusal
+        raise
+
+
 def send_and_keep(*, note: dict[str, str], ctx: ActionContext, project: Project) -> dict[str, Any]:
-    """PF360 first, then the table: a PF360 refusal keeps nothing (and frees the key)."""
-    result: NoteResult = pf360_call(ctx.pf360.add_note, project.project_id, note["note_text"])
-    kept = notes_store(ctx.settings).add(
-        client_id=ctx.session.client_id,
-        project_id=project.project_id,
-        note_text=note["note_text"],
-        customer_id=ctx.session.customer_id,
-        session_id=ctx.session.session_id,
-        note_id=result.note_id,
-    )
+    """PF360 first, then the table. A refusal keeps nothing (and frees the key for a retry);
+    a note PF360 may have kept is kept here as unconfirmed and answered, never raised, so
+    that the idempotency record holds and a retry does not send it a second time."""
+    result = send(ctx, project, note["note_text"])
+    try:
+        kept = notes_store(ctx.settings).add(
+            client_id=ctx.session.client_id,
+            project_id=project.project_id,
+            note_text=note["note_text"],
+            customer_id=ctx.session.customer_id,
+            session_id=ctx.session.session_id,
+            note_id=result.note_id if result is not None else None,
+            confirmed=result is not None,
+        )
+    except (ClientError, BotoCoreError):
+        # PF360 has the note (or may have): answering with an error would invite a resend.
+        logger.exception("note sent but not kept locally", extra={"project_id": project.project_id})
+        count("NoteNotKept")
+        kept = StoredNote(
+            client_id=ctx.session.client_id,
+            project_id=project.project_id,
+            note_id=(result.note_id if result is not None else None) or "",
+            note_text=note["note_text"],
+            customer_id=ctx.session.customer_id,
+            session_id=ctx.session.session_id,
+            created_at=now_iso(),
+            confirmed=result is not None,
+        )
+    if result is None:
+        return answers.note_unconfirmed_body(kept, project)
     count("NoteAdded")
     logger.info("note added", extra={"project_id": project.project_id, "note_id": kept.note_id})
     return answers.note_added_body(kept, project)
@@ -164,6 +211,9 @@ def get_notes(
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-def handler(event: dict[str, Any], lambda_context: Any) -> dict[str, Any]:
+def handler(event: Any, lambda_context: Any) -> dict[str, Any]:
+    rejected = events.reject_malformed(event, logger)
+    if rejected is not None:
+        return rejected
     result: dict[str, Any] = app.resolve(event, lambda_context)
     return result

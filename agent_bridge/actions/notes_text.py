@@ -30,8 +30,23 @@ def clean_note(text: str) -> str:
     return _MANY_BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
+def storable(text: str) -> bool:
+    """Text that PF360 and the notes table can both keep as it is: valid Unicode (no lone
+    UTF-16 surrogates, which JSON can carry but UTF-8 cannot encode)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def valid_note(text: str | None) -> str:
-    """The cleaned note, or a 400 refusal when it is empty or over the limit."""
+    """The cleaned note, or a 400 refusal when it is empty, over the limit or unstorable."""
+    if text is not None and not storable(text):
+        raise errors.bad_input(
+            "That note contains characters that can't be saved (a broken emoji or symbol); "
+            "please type it again."
+        )
     cleaned = clean_note(text or "")
     if not cleaned:
         raise errors.bad_input("The note is empty; please tell me what the note should say.")

@@ -26,6 +26,8 @@ class Expectation:
     outcome: str | None = None
     error: str | None = None
     retried_states: tuple[str, ...] = ()
+    # Errors the history must show a task failing with (e.g. a mocked States.Timeout).
+    task_errors: tuple[str, ...] = ()
 
 
 EXPECTED: dict[tuple[str, str], Expectation] = {
@@ -36,7 +38,9 @@ EXPECTED: dict[tuple[str, str], Expectation] = {
     ("Booking", "AmbiguousBooking"): Expectation(
         "SUCCEEDED", outcome="booked", retried_states=("Book",)
     ),
-    ("Booking", "DateExpiry"): Expectation("SUCCEEDED", outcome="expired"),
+    ("Booking", "DateExpiry"): Expectation(
+        "SUCCEEDED", outcome="expired", task_errors=("States.Timeout",)
+    ),
     ("Booking", "AuthFailure"): Expectation("FAILED", error="PF360_AUTH"),
     ("Cancellation", "HappyPath"): Expectation("SUCCEEDED", outcome="cancelled"),
     ("Cancellation", "RetryPath"): Expectation(
@@ -117,12 +121,14 @@ def run_case(
         "events"
     ]
     failed: dict[str, int] = {}
+    task_errors: set[str] = set()
     current = ""
     for event in events:
         if event["type"].endswith("StateEntered"):
             current = event["stateEnteredEventDetails"]["name"]
         if event["type"] == "TaskFailed":
             failed[current] = failed.get(current, 0) + 1
+            task_errors.add(str(event["taskFailedEventDetails"].get("error")))
     output = json.loads(described.get("output") or "{}")
     expected = EXPECTED.get((machine, case))
     problems: list[str] = []
@@ -135,6 +141,9 @@ def run_case(
             problems.append(f"outcome {output.get('outcome')!r}, expected {expected.outcome!r}")
         if expected.error and described.get("error") != expected.error:
             problems.append(f"error {described.get('error')!r}, expected {expected.error!r}")
+        for error in expected.task_errors:
+            if error not in task_errors:
+                problems.append(f"no task failed with {error} (saw {sorted(task_errors)})")
         for state in expected.retried_states:
             if not failed.get(state):
                 problems.append(f"{state} was expected to fail first and be retried")

@@ -1,6 +1,7 @@
 """Every workaround of a moto gap, in one place, for moto 5.2.5 (the pinned version).
 
-Each gap has its own test in tests/integration/test_moto_gaps.py; when moto is upgraded,
+Each gap has its own test in tests/integration/test_moto_gaps.py (and the MockConfigFile
+cases in test_mock_config.py); when moto is upgraded,
 run those tests first and delete what moto now does itself.
 
 | gap in moto 5.2.5                                  | workaround here                          |
@@ -21,6 +22,16 @@ run those tests first and delete what moto now does itself.
 | its CloudFormation mishandles state machines       | not patched: `template_loader` creates   |
 |                                                    | the resources of infra/template.yaml     |
 |                                                    | through the ordinary boto3 APIs          |
+| Retry/Catch `States.ALL` (and States.TaskFailed)   | `install_strict_error_matching`: as AWS, |
+| match States.Runtime and States.DataLimitExceeded  | neither is caught by a wildcard, and     |
+|                                                    | States.Runtime is never caught at all    |
+| a MockConfigFile `Throw` of `States.Timeout` (any  | `install_mocked_states_errors`: thrown   |
+| `States.*`) is refused as a custom error name      | as that States error, as SFN Local does  |
+| Wait states sleep in real time                     | `install_virtual_wait_states`: measured  |
+|                                                    | on `VirtualClock`                        |
+
+`make moto-gaps-proof` switches each workaround off in turn (tests/moto_gap_switch.py) and
+checks that a test fails.
 """
 
 from __future__ import annotations
@@ -379,3 +390,119 @@ def sweep_expired_items(
             client.delete_item(TableName=table_name, Key={k: item[k] for k in key_names})
             deleted += 1
     return deleted
+
+
+# --------------------------------------------------------------------------- strictness
+#
+# moto is more forgiving than AWS here; these make it as strict, so that an ASL that only
+# works locally fails locally too.
+
+# AWS: "A retry or catch on States.ALL won't catch States.Runtime errors" (they always fail
+# the execution), and States.DataLimitExceeded "can't be caught by the States.ALL error
+# type". States.TaskFailed (a wildcard for task errors) matches neither.
+UNCATCHABLE_BY_WILDCARD = frozenset({"States.Runtime", "States.DataLimitExceeded"})
+NEVER_CAUGHT = frozenset({"States.Runtime"})
+
+
+def error_name_text(error_name: Any) -> str:
+    """The text of one of moto's ErrorName objects (States.* or custom)."""
+    return str(getattr(error_name, "error_name", "") or "")
+
+
+def caught_by(error: str, error_equals: list[str]) -> bool:
+    """Does a Retrier or Catcher with `ErrorEquals` take this error, as AWS decides?"""
+    if error in NEVER_CAUGHT:
+        return False
+    if error in error_equals:
+        return True
+    if error in UNCATCHABLE_BY_WILDCARD:
+        return False
+    if "States.ALL" in error_equals:
+        return True
+    # States.TaskFailed "matches any known error name except for States.Timeout".
+    return "States.TaskFailed" in error_equals and error != "States.Timeout"
+
+
+def install_strict_error_matching() -> None:
+    """Retry and Catch match error names as AWS does (see `caught_by`)."""
+    from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import (
+        ErrorEqualsDecl,
+    )
+
+    if getattr(ErrorEqualsDecl._eval_body, "_strict", False):
+        return
+
+    def _eval_body(self: ErrorEqualsDecl, env: Any) -> None:
+        error = error_name_text(env.stack.pop())
+        names = [error_name_text(name) for name in self.error_names]
+        env.stack.append(caught_by(error, names))
+
+    _eval_body._strict = True  # type: ignore[attr-defined]
+    ErrorEqualsDecl._eval_body = _eval_body  # type: ignore[method-assign]
+
+
+def install_mocked_states_errors() -> None:
+    """A MockConfigFile `Throw` may name a `States.*` error (e.g. `States.Timeout`), as on
+    Step Functions Local; moto refuses any such name as an illegal custom error name."""
+    from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+        StatesErrorName,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import mock_eval_utils
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+    original = mock_eval_utils._eval_mocked_response_throw
+    if getattr(original, "_states_aware", False):
+        return
+
+    def _eval_mocked_response_throw(env: Any, mocked_response: Any) -> None:
+        if not str(mocked_response.error).startswith("States."):
+            original(env, mocked_response)
+            return
+        details = TaskFailedEventDetails(error=mocked_response.error, cause=mocked_response.cause)
+        raise FailureEventException(
+            failure_event=FailureEvent(
+                env=env,
+                error_name=StatesErrorName(
+                    typ=StatesErrorNameType.from_name(mocked_response.error)
+                ),
+                event_type=HistoryEventType.TaskFailed,
+                event_details=EventDetails(taskFailedEventDetails=details),  # type: ignore[typeddict-item]
+            )
+        )
+
+    _eval_mocked_response_throw._states_aware = True  # type: ignore[attr-defined]
+    mock_eval_utils._eval_mocked_response_throw = _eval_mocked_response_throw
+
+
+# --------------------------------------------------------------------------- Wait states
+
+
+def install_virtual_wait_states() -> None:
+    """moto's Wait state sleeps in real time; measure it on CLOCK instead, so a test moves
+    a minutes-long Wait-and-recheck loop forward with `CLOCK.advance` (an execution that
+    is stopped still ends its Wait at once)."""
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
+        WaitFunction,
+    )
+
+    if getattr(WaitFunction._wait_interval, "_virtual", False):
+        return
+
+    def _wait_interval(self: WaitFunction, env: Any, wait_seconds: int) -> None:
+        deadline = CLOCK.now() + max(wait_seconds, 0)
+        while env.is_running():
+            remaining = deadline - CLOCK.now()
+            if remaining <= 0:
+                return
+            _RealEvent.wait(env.program_state_event, min(remaining, CLOCK.tick_seconds))
+
+    _wait_interval._virtual = True  # type: ignore[attr-defined]
+    WaitFunction._wait_interval = _wait_interval  # type: ignore[method-assign]

@@ -89,6 +89,9 @@ class LocalStack:
         clock.retry_wait_scale = self.retry_wait_scale
         moto_gaps.install_send_task_failure_cause()
         moto_gaps.install_mock_config_loader()
+        moto_gaps.install_strict_error_matching()
+        moto_gaps.install_mocked_states_errors()
+        moto_gaps.install_virtual_wait_states()
         moto_gaps.install_in_process_lambda(
             {"AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region}
         )

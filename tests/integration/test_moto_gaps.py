@@ -1,0 +1,313 @@
+"""Each workaround in infra/local/moto_gaps.py has a test here that fails without it.
+
+`make moto-gaps-proof` runs this module (and the mock-config and local-stack modules) once per
+workaround with that workaround switched off (tests/moto_gap_switch.py) and checks that at
+least one test fails each time; docs/outcomes.md lists which.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+import pytest
+
+from infra.local import moto_gaps
+from infra.local.stack import LocalStack
+from infra.local.template_loader import DeployedStack
+
+pytestmark = pytest.mark.integration
+
+ROLE = "arn:aws:iam::123456789012:role/pf360-scheduler-local-states"
+
+
+def wait_for_end(sfn: Any, execution_arn: str, deadline_seconds: float = 10) -> dict[str, Any]:
+    deadline = time.monotonic() + deadline_seconds
+    while time.monotonic() < deadline:
+        description: dict[str, Any] = sfn.describe_execution(executionArn=execution_arn)
+        if description["status"] != "RUNNING":
+            return description
+        time.sleep(0.05)
+    raise AssertionError(f"{execution_arn} still running after {deadline_seconds}s")
+
+
+def events_of(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = sfn.get_execution_history(
+        executionArn=execution_arn, maxResults=1000
+    )["events"]
+    return events
+
+
+def entered(sfn: Any, execution_arn: str) -> list[str]:
+    return [
+        e["stateEnteredEventDetails"]["name"]
+        for e in events_of(sfn, execution_arn)
+        if e["type"].endswith("StateEntered")
+    ]
+
+
+def run_machine(local_stack: LocalStack, definition: dict[str, Any], given: Any = None) -> str:
+    sfn = local_stack.client("stepfunctions")
+    arn = sfn.create_state_machine(
+        name=f"gap-{uuid.uuid4().hex[:10]}", definition=json.dumps(definition), roleArn=ROLE
+    )["stateMachineArn"]
+    started = sfn.start_execution(stateMachineArn=arn, input=json.dumps(given or {}))
+    return str(started["executionArn"])
+
+
+def self_check_arn(local_stack: LocalStack) -> str:
+    assert local_stack.deployed is not None
+    name = local_stack.deployed.functions["SelfCheckFunction"]
+    return f"arn:aws:lambda:us-east-1:123456789012:function:{name}"
+
+
+def callback_machine(local_stack: LocalStack, timeout: int = 1800) -> dict[str, Any]:
+    return {
+        "StartAt": "AwaitAnswer",
+        "States": {
+            "AwaitAnswer": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                "Parameters": {
+                    "FunctionName": self_check_arn(local_stack),
+                    "Payload": {"echo.$": "$$.Task.Token"},
+                },
+                "TimeoutSeconds": timeout,
+                "End": True,
+            }
+        },
+    }
+
+
+def parked_token(sfn: Any, execution_arn: str) -> str:
+    """The task token of the parked task (its Payload echoes it), once the task is parked
+    (its Lambda returned), plus a moment for the engine to start waiting."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        events = events_of(sfn, execution_arn)
+        if any(e["type"] == "TaskSubmitted" for e in events):
+            scheduled = next(e for e in events if e["type"] == "TaskScheduled")
+            parameters = json.loads(scheduled["taskScheduledEventDetails"]["parameters"])
+            time.sleep(0.2)
+            return str(parameters["Payload"]["echo"])
+        time.sleep(0.05)
+    raise AssertionError("the task never parked")
+
+
+# --------------------------------------------------------------------------- Lambda runtime
+
+
+def test_a_deployed_function_runs_our_handler_without_docker(local_stack: LocalStack) -> None:
+    """Without the in-process runtime, moto would try to start a Docker container."""
+    response = local_stack.client("lambda").invoke(
+        FunctionName=self_check_arn(local_stack), Payload=json.dumps({"echo": "gap"})
+    )
+    assert "FunctionError" not in response
+    assert json.loads(response["Payload"].read())["echo"] == "gap"
+
+
+# --------------------------------------------------------------------------- SendTaskFailure
+
+
+def test_send_task_failure_keeps_its_cause(local_stack: LocalStack) -> None:
+    sfn = local_stack.client("stepfunctions")
+    execution = run_machine(local_stack, callback_machine(local_stack))
+    token = parked_token(sfn, execution)
+    sfn.send_task_failure(taskToken=token, error="Superseded", cause="a newer booking started")
+    ended = wait_for_end(sfn, execution)
+    assert (ended["status"], ended["error"]) == ("FAILED", "Superseded")
+    assert ended.get("cause") == "a newer booking started"
+    failed = [e for e in events_of(sfn, execution) if e["type"] == "TaskFailed"]
+    assert failed[0]["taskFailedEventDetails"]["cause"] == "a newer booking started"
+
+
+# --------------------------------------------------------------------------- clock
+
+
+def test_a_callback_wait_times_out_on_the_virtual_clock_and_its_token_is_spent(
+    local_stack: LocalStack,
+) -> None:
+    """Both halves: the state's own timeout, and the parked callback wait inside it."""
+    sfn = local_stack.client("stepfunctions")
+    execution = run_machine(local_stack, callback_machine(local_stack, timeout=1800))
+    token = parked_token(sfn, execution)
+    local_stack.clock.advance(1801)
+    ended = wait_for_end(sfn, execution, deadline_seconds=5)
+    assert (ended["status"], ended["error"]) == ("FAILED", "States.Timeout")
+    with pytest.raises(sfn.exceptions.ClientError) as refused:
+        sfn.send_task_success(taskToken=token, output="{}")
+    assert refused.value.response["Error"]["Code"] in ("TaskTimedOut", "InvalidToken")
+
+
+def test_a_task_timeout_is_measured_on_the_virtual_clock(local_stack: LocalStack) -> None:
+    """A (non-callback) task's TimeoutSeconds: the state-level half of the clock."""
+    name = f"slow-{uuid.uuid4().hex[:8]}"
+    local_stack.client("lambda").create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role="arn:aws:iam::123456789012:role/pf360-scheduler-local-lambda",
+        Handler="tests.integration.handlers_for_tests.sleep_handler",
+        Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
+        Timeout=60,
+    )
+    sfn = local_stack.client("stepfunctions")
+    execution = run_machine(
+        local_stack,
+        {
+            "StartAt": "Slow",
+            "States": {
+                "Slow": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::lambda:invoke",
+                    "Parameters": {"FunctionName": name, "Payload": 8},
+                    "TimeoutSeconds": 600,
+                    "End": True,
+                }
+            },
+        },
+    )
+    time.sleep(0.5)
+    local_stack.clock.advance(601)
+    ended = wait_for_end(sfn, execution, deadline_seconds=5)
+    assert (ended["status"], ended["error"]) == ("FAILED", "States.Timeout")
+
+
+def test_retry_intervals_are_scaled(local_stack: LocalStack) -> None:
+    sfn = local_stack.client("stepfunctions")
+    execution = run_machine(
+        local_stack,
+        {
+            "StartAt": "Flaky",
+            "States": {
+                "Flaky": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::lambda:invoke",
+                    "Parameters": {"FunctionName": "no-such-function", "Payload": {}},
+                    "Retry": [
+                        {
+                            "ErrorEquals": ["States.ALL"],
+                            "IntervalSeconds": 100,
+                            "MaxAttempts": 2,
+                            "BackoffRate": 1.0,
+                        }
+                    ],
+                    "End": True,
+                }
+            },
+        },
+    )
+    ended = wait_for_end(sfn, execution, deadline_seconds=8)  # 200 s declared
+    assert ended["status"] == "FAILED"
+
+
+# --------------------------------------------------------------------------- TTL
+
+
+def test_the_stack_sweeps_expired_items_in_the_background(local_stack: LocalStack) -> None:
+    """The stack's sweeper thread (not just the sweep function) deletes expired items."""
+    dynamodb = local_stack.client("dynamodb")
+    table = f"ttl-test-{uuid.uuid4().hex[:8]}"
+    dynamodb.create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    now = int(local_stack.clock.now())
+    dynamodb.put_item(TableName=table, Item={"id": {"S": "old"}, "ttl": {"N": str(now - 5)}})
+    dynamodb.put_item(TableName=table, Item={"id": {"S": "new"}, "ttl": {"N": str(now + 600)}})
+    sweeper = LocalStack(ttl_sweep_seconds=0.05)
+    sweeper.moto = local_stack.moto
+    sweeper.deployed = DeployedStack(
+        region=local_stack.region, parameters={}, ttl_attributes={table: "ttl"}
+    )
+    sweeper._start_ttl_sweeper()
+    try:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            if "Item" not in dynamodb.get_item(TableName=table, Key={"id": {"S": "old"}}):
+                break
+            time.sleep(0.05)
+        assert "Item" not in dynamodb.get_item(TableName=table, Key={"id": {"S": "old"}})
+        assert "Item" in dynamodb.get_item(TableName=table, Key={"id": {"S": "new"}})
+    finally:
+        sweeper._stop_sweeper.set()
+
+
+# --------------------------------------------------------------------------- strictness
+
+
+def runtime_error_machine(local_stack: LocalStack) -> dict[str, Any]:
+    """A task whose ResultSelector reads a field the result lacks: States.Runtime on AWS."""
+    return {
+        "StartAt": "Broken",
+        "States": {
+            "Broken": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": self_check_arn(local_stack), "Payload": {}},
+                "ResultSelector": {"missing.$": "$.Payload.no_such_field"},
+                "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 2}],
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}],
+                "End": True,
+            },
+            "Caught": {"Type": "Pass", "End": True},
+        },
+    }
+
+
+def test_states_all_neither_retries_nor_catches_a_runtime_error(local_stack: LocalStack) -> None:
+    sfn = local_stack.client("stepfunctions")
+    execution = run_machine(local_stack, runtime_error_machine(local_stack))
+    ended = wait_for_end(sfn, execution)
+    assert (ended["status"], ended["error"]) == ("FAILED", "States.Runtime")
+    assert entered(sfn, execution) == ["Broken"]
+    scheduled = [e for e in events_of(sfn, execution) if e["type"] == "TaskScheduled"]
+    assert len(scheduled) == 1
+
+
+def test_what_retry_and_catch_match() -> None:
+    assert moto_gaps.caught_by("PF360_TIMEOUT", ["States.ALL"])
+    assert moto_gaps.caught_by("States.Timeout", ["States.ALL"])
+    assert moto_gaps.caught_by("PF360_TIMEOUT", ["States.TaskFailed"])
+    assert not moto_gaps.caught_by("States.Timeout", ["States.TaskFailed"])
+    for terminal in ("States.Runtime", "States.DataLimitExceeded"):
+        assert not moto_gaps.caught_by(terminal, ["States.ALL"])
+        assert not moto_gaps.caught_by(terminal, ["States.TaskFailed"])
+    assert moto_gaps.caught_by("States.DataLimitExceeded", ["States.DataLimitExceeded"])
+    assert not moto_gaps.caught_by("States.Runtime", ["States.Runtime"])
+    assert not moto_gaps.caught_by("Other", ["PF360_TIMEOUT"])
+
+
+# --------------------------------------------------------------------------- Wait states
+
+
+def test_a_wait_state_is_measured_on_the_virtual_clock(local_stack: LocalStack) -> None:
+    sfn = local_stack.client("stepfunctions")
+    execution = run_machine(
+        local_stack,
+        {
+            "StartAt": "Later",
+            "States": {"Later": {"Type": "Wait", "Seconds": 900, "End": True}},
+        },
+    )
+    time.sleep(0.3)
+    assert sfn.describe_execution(executionArn=execution)["status"] == "RUNNING"
+    local_stack.clock.advance(901)
+    assert wait_for_end(sfn, execution, deadline_seconds=5)["status"] == "SUCCEEDED"
+
+
+def test_a_heartbeat_timeout_is_measured_on_the_virtual_clock(local_stack: LocalStack) -> None:
+    """The callback half of the clock: the parked wait itself (heartbeats, callbacks)."""
+    sfn = local_stack.client("stepfunctions")
+    machine = callback_machine(local_stack, timeout=3600)
+    machine["States"]["AwaitAnswer"]["HeartbeatSeconds"] = 600
+    execution = run_machine(local_stack, machine)
+    parked_token(sfn, execution)
+    local_stack.clock.advance(601)
+    ended = wait_for_end(sfn, execution, deadline_seconds=5)
+    assert ended["status"] == "FAILED"
+    # AWS names it States.HeartbeatTimeout, moto States.Timeout (our ASL uses no heartbeats).
+    assert ended["error"] in ("States.HeartbeatTimeout", "States.Timeout")
