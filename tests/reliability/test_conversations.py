@@ -12,7 +12,6 @@ import json
 import os
 import time
 import traceback
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +20,6 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis.internal.conjecture import engine
 from hypothesis.stateful import run_state_machine_as_test
 
-from infra.local.pf360_sandbox import SandboxControl, SandboxServer
-from infra.local.stack import LocalStack
-from tests.integration.bedrock_events import logs_to_current_stdout
 from tests.reliability.machine import ConversationMachine, World
 
 pytestmark = [
@@ -64,18 +60,6 @@ _TERMINAL = os.dup(2)
 
 def say(line: str) -> None:
     os.write(_TERMINAL, (line + "\n").encode())
-
-
-@pytest.fixture
-def world(
-    local_stack: LocalStack, sandbox: SandboxServer, capfd: pytest.CaptureFixture[str]
-) -> Iterator[World]:
-    def read_logs() -> str:
-        out, err = capfd.readouterr()
-        return out + err
-
-    with logs_to_current_stdout():
-        yield World(local_stack, SandboxControl(sandbox.base_url), read_logs=read_logs)
 
 
 def test_randomized_conversations_keep_every_invariant(world: World) -> None:
