@@ -130,9 +130,7 @@ def test_a_session_id_parameter_naming_another_session_is_a_security_event(
 ) -> None:
     mine, other = actions.session("CUST001"), actions.session("CUST002")
     event = good_event("scheduling-actions", "/list_projects", mine.session_id)
-    event["parameters"].append(
-        {"name": "session_id", "type": "string", "value": other.session_id}
-    )
+    event["parameters"].append({"name": "session_id", "type": "string", "value": other.session_id})
     payload, _ = raw_invoke(actions, "SchedulingActionsFunction", event)
     body = json.loads(payload["response"]["responseBody"]["application/json"]["body"])
     # The session Bedrock set wins: CUST001's projects, never CUST002's.

@@ -659,21 +659,21 @@ class ConversationMachine(RuleBasedStateMachine):
         endpoint=st.sampled_from(FAULT_ENDPOINTS),
         kind=st.sampled_from(FAULT_KINDS),
         count=st.sampled_from([1, 1, 2, 4]),
-        after=st.sampled_from([0, 0, 1, 2]),
+        skip=st.sampled_from([0, 0, 1, 2]),
     )
-    def pf360_fault(self, endpoint: str, kind: str, count: int, after: int) -> None:
-        """A fault on the next `count` matching PF360 calls once `after` have passed (so that
+    def pf360_fault(self, endpoint: str, kind: str, count: int, skip: int) -> None:
+        """A fault on the next `count` matching PF360 calls once `skip` have passed (so that
         the bridge's own read passes and a flow's read behind it fails)."""
         self._begin("pf360_fault")
         if kind.isdigit():
-            self.w.sandbox.add_fault(endpoint, "status", status=int(kind), count=count, after=after)
+            self.w.sandbox.add_fault(endpoint, "status", status=int(kind), count=count, skip=skip)
         elif kind == "timeout":
             self.w.sandbox.add_fault(
-                endpoint, kind, count=count, delay_ms=TIMEOUT_DELAY_MS, after=after
+                endpoint, kind, count=count, delay_ms=TIMEOUT_DELAY_MS, skip=skip
             )
             self.armed_timeouts += count
         else:
-            self.w.sandbox.add_fault(endpoint, kind, count=count, after=after)
+            self.w.sandbox.add_fault(endpoint, kind, count=count, skip=skip)
         self.w.stats.count("faults", f"{endpoint} {kind}", count)
         self.armed.append((endpoint, kind))
         self._end()

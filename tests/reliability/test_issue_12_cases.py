@@ -41,9 +41,9 @@ def test_a_booking_that_committed_while_every_check_failed(world: World) -> None
             ("pick_date", {"actor": "dana", "role": "unscheduled", "choice": "offered0"}),
             (
                 "pf360_fault",
-                {"endpoint": "schedule", "kind": "drop-after-commit", "count": 1, "after": 0},
+                {"endpoint": "schedule", "kind": "drop-after-commit", "count": 1, "skip": 0},
             ),
-            ("pf360_fault", {"endpoint": "dashboard", "kind": "503", "count": 4, "after": 1}),
+            ("pf360_fault", {"endpoint": "dashboard", "kind": "503", "count": 4, "skip": 1}),
             (
                 "confirm",
                 {
@@ -63,7 +63,7 @@ def test_a_cancel_that_went_through_while_its_verification_failed(world: World) 
         world,
         "told failed, but cancelled",
         [
-            ("pf360_fault", {"endpoint": "dashboard", "kind": "503", "count": 4, "after": 2}),
+            ("pf360_fault", {"endpoint": "dashboard", "kind": "503", "count": 4, "skip": 2}),
             ("cancel", {"actor": "dana", "role": "scheduled"}),
         ],
     )

@@ -47,13 +47,9 @@ class SandboxControl:
         status: int | None = None,
         count: int = 1,
         delay_ms: int | None = None,
-        after: int = 0,
     ) -> dict[str, Any]:
-        """Arm a fault (hitting `count` calls once `after` matching calls have passed);
-        returns it with its id."""
+        """Arm a fault; returns it with its id."""
         body: dict[str, Any] = {"endpoint": endpoint, "kind": kind, "count": count}
-        if after:
-            body["after"] = after
         if status is not None:
             body["status"] = status
         if delay_ms is not None:

@@ -25,7 +25,6 @@ class Fault:
     count: int
     status: int | None
     delay_ms: int
-    after: int = 0  # matching calls that pass untouched before the fault starts to hit
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of the control API."""
@@ -55,8 +54,7 @@ def parse_fault(body: object, fault_id: str) -> Fault:
     count = _int_field(body, "count", 1, 1, 1_000_000)
     delay_ms = _int_field(body, "delay_ms", DEFAULT_DELAY_MS, 0, MAX_DELAY_MS)
     status = _int_field(body, "status", None, 400, 599) if kind == "status" else None
-    after = _int_field(body, "after", 0, 0, 1000)
-    return Fault(fault_id, str(endpoint), str(kind), count, status, delay_ms, after)
+    return Fault(fault_id, str(endpoint), str(kind), count, status, delay_ms)
 
 
 class FaultQueue:
@@ -79,9 +77,6 @@ class FaultQueue:
         """The first fault matching this call, with one use consumed (removed at zero)."""
         for fault in self._faults:
             if fault.endpoint in (endpoint, "*"):
-                if fault.after > 0:  # this call passes; the fault hits a later one
-                    fault.after -= 1
-                    return None
                 fault.count -= 1
                 if fault.count <= 0:
                     self._faults.remove(fault)
