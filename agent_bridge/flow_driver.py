@@ -27,6 +27,7 @@ from tasks.execution_index import ExecutionIndex
 from tasks.flow_errors import FAILURE_CODES
 from tasks.flow_input import FlowInput, Tenant
 from tasks.session_record import SessionRecord
+from tasks.verification import CONFIRMING_CANCEL_MESSAGE
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,16 @@ SUPERSEDED = "You started a new booking, so the earlier one was dropped."
 EARLIER_STILL_WORKING_MESSAGE = (
     "I'm still finishing your earlier booking; please ask me again in a moment."
 )
+SESSION_ENDED_MESSAGE = (
+    "Your chat session expired, so this booking was stopped and nothing was booked. "
+    "Sign in again and ask to schedule whenever you are ready."
+)
+EXPIRED_FLOW_MESSAGE = (
+    "Your earlier booking request expired after 30 minutes without an answer, so nothing was "
+    "booked. Ask for the available dates to start again."
+)
+# The cancellation workflow's state while it verifies an unknown outcome.
+RECHECK_CANCELLATION_STATE = "RecheckCancellation"
 
 STATUS_WAITING = "waiting"
 STATUS_DONE = "done"
@@ -190,16 +201,19 @@ class FlowDriver:
         """Start a booking for this session (superseding a waiting one); returns the first offer."""
         previous = checkpoint.read(self.table, session.session_id)
         while previous is not None and previous.step != checkpoint.STEP_DONE:
+            if previous.step == checkpoint.STEP_CONFIRMING:
+                # PF360 may have taken that booking: it is verified to the end, never dropped.
+                return FlowView.of(previous)
             if previous.answered_seq != previous.seq and self.supersede(previous, SUPERSEDED):
                 break
             # The waiting step was answered: that answer may be booking in PF360 right now,
             # so it finishes (and its customer hears how) before a new booking takes over.
             settled = self.wait_for_change(session.session_id, previous.seq)
-            if settled.status == STATUS_WORKING:
-                settled.message = EARLIER_STILL_WORKING_MESSAGE
-                return settled
             if settled.status == STATUS_DONE:
                 break  # (also when its execution ended without a final checkpoint)
+            if settled.seq <= previous.seq:  # still at it when the deadline came
+                settled.message = EARLIER_STILL_WORKING_MESSAGE
+                return settled
             previous = checkpoint.read(self.table, session.session_id)
         flow_id = uuid.uuid4().hex
         seq = checkpoint.claim(self.table, session.session_id, flow_id, project_id)
@@ -289,20 +303,33 @@ class FlowDriver:
             return ended
         return FlowView(status=STATUS_DONE, message=ENDED_MESSAGE, step=checkpoint.STEP_DONE)
 
-    def supersede(self, cp: Checkpoint, reason: str) -> bool:
+    def end_for_expired_session(self, session_id: str) -> bool:
+        """The session has expired: end its waiting flow now instead of at the wait's timeout.
+        A flow that is confirming an unknown outcome keeps going (it records the truth)."""
+        cp = checkpoint.read(self.table, session_id)
+        if cp is None or cp.step in (checkpoint.STEP_DONE, checkpoint.STEP_CONFIRMING):
+            return False
+        return self.supersede(
+            cp, SESSION_ENDED_MESSAGE, error="SessionExpired", outcome=checkpoint.OUTCOME_EXPIRED
+        )
+
+    def supersede(
+        self,
+        cp: Checkpoint,
+        reason: str,
+        *,
+        error: str = "Superseded",
+        outcome: str = checkpoint.OUTCOME_SUPERSEDED,
+    ) -> bool:
         """Drop a flow that is not done: mark the checkpoint first, then end the execution."""
-        old = checkpoint.mark_superseded(self.table, cp.session_id, cp.flow_id, reason)
+        old = checkpoint.mark_superseded(self.table, cp.session_id, cp.flow_id, reason, outcome)
         if old is None:
             return False
         try:
             if old.task_token:
-                self.sfn.send_task_failure(
-                    taskToken=old.task_token, error="Superseded", cause=reason
-                )
+                self.sfn.send_task_failure(taskToken=old.task_token, error=error, cause=reason)
             elif old.execution_arn:
-                self.sfn.stop_execution(
-                    executionArn=old.execution_arn, error="Superseded", cause=reason
-                )
+                self.sfn.stop_execution(executionArn=old.execution_arn, error=error, cause=reason)
         except ClientError as error:
             code = error.response["Error"]["Code"]
             if code not in STALE_TOKEN_ERRORS and code != "ExecutionDoesNotExist":
@@ -328,7 +355,19 @@ class FlowDriver:
         arn = started["executionArn"]
         self._index("cancellation", arn, session, project_id)
         end = time.monotonic() + self.deadline_seconds
+        next_stall_check = time.monotonic() + self.stall_check_seconds
         while time.monotonic() < end:
+            if time.monotonic() >= next_stall_check:
+                next_stall_check = time.monotonic() + self.stall_check_seconds
+                if self._rechecking(arn):
+                    return FlowView(
+                        status=STATUS_WORKING,
+                        message=CONFIRMING_CANCEL_MESSAGE,
+                        step=checkpoint.STEP_CONFIRMING,
+                        execution_arn=arn,
+                        flow_id=flow_id,
+                        project_id=project_id,
+                    )
             described = self.sfn.describe_execution(executionArn=arn)
             if described["status"] != "RUNNING":
                 message, output = ended_execution_result(described, CANCEL_FAILED_MESSAGE)
@@ -349,6 +388,16 @@ class FlowDriver:
             execution_arn=arn,
             flow_id=flow_id,
             project_id=project_id,
+        )
+
+    def _rechecking(self, execution_arn: str) -> bool:
+        """Has the cancellation entered its verification loop (an unknown outcome)?"""
+        page = self.sfn.get_execution_history(
+            executionArn=execution_arn, reverseOrder=True, maxResults=20
+        )
+        return any(
+            event.get("stateEnteredEventDetails", {}).get("name") == RECHECK_CANCELLATION_STATE
+            for event in page["events"]
         )
 
 

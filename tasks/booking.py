@@ -19,6 +19,7 @@ from tasks.flow_errors import (
     BOOKING_UNVERIFIED,
     SLOT_GONE,
     AnotherDateRequested,
+    BookingUnknown,
     DateNotOffered,
     FlowError,
     NoAvailability,
@@ -150,6 +151,15 @@ def booked_at(api: PF360Api, flow: FlowInput, day: str, time: str) -> bool:
     return project.scheduled_date == day and start[11:16] == time
 
 
+def booked_or_unknown(api: PF360Api, flow: FlowInput, day: str, time: str) -> bool:
+    """`booked_at` after a call that may have committed: a dashboard that cannot be read
+    (timeout, 5xx, 401, 404, ...) leaves the outcome unknown, never a failure."""
+    try:
+        return booked_at(api, flow, day, time)
+    except FlowError as error:
+        raise BookingUnknown(f"{day} {time}: dashboard unreadable ({error.code})") from None
+
+
 def confirmation(day: str, time: str) -> str:
     when = datetime.strptime(f"{day} {time}", "%Y-%m-%d %H:%M")
     return f"Your appointment is booked for {when:%A, %B} {when.day} at {when:%-I:%M %p}."
@@ -173,7 +183,7 @@ def _post_once_verified(
     except PF360RequestExpired:
         raise
     except PF360Error as error:
-        if error.may_have_committed and booked_at(api, flow, day, time):
+        if error.may_have_committed and booked_or_unknown(api, flow, day, time):
             return True, True
         raise from_pf360(error) from None
 
@@ -209,7 +219,7 @@ def book(
             f"TEST MODE: nothing was booked. With bookings on, {day} at {time} would be confirmed.",
             test_mode=True,
         )
-    if attempt > 0 and booked_at(api, flow, day, time):
+    if attempt > 0 and booked_or_unknown(api, flow, day, time):
         return BookingOutcome(day, time, confirmation(day, time), verified_after_ambiguity=True)
     request_id = str(state["request_id"])
     renewed = False

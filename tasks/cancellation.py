@@ -10,7 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from tasks.booking import SCHEDULED, call_pf360
-from tasks.flow_errors import CANCEL_UNVERIFIED, PF360_NOT_FOUND, from_pf360
+from tasks.flow_errors import (
+    CANCEL_UNVERIFIED,
+    PF360_NOT_FOUND,
+    CancelUnknown,
+    FlowError,
+    from_pf360,
+)
 from tasks.flow_input import FlowInput
 from tasks.pf360 import PF360Api, PF360Conflict, PF360Error, Project
 
@@ -30,9 +36,20 @@ def _scheduled(project: Project) -> bool:
     return (project.status or "").lower() == SCHEDULED
 
 
+def _project_or_unknown(api: PF360Api, flow: FlowInput, when: str) -> Project:
+    """The dashboard row after a cancel that may have committed: unreadable = unknown."""
+    try:
+        return _project(api, flow)
+    except FlowError:
+        raise CancelUnknown(when) from None
+
+
 def cancel(api: PF360Api, flow: FlowInput, *, confirm: bool, attempt: int = 0) -> dict[str, Any]:
-    """Cancel the project's appointment once; test mode cancels nothing and says so."""
-    project = _project(api, flow)
+    """Cancel the project's appointment once; test mode cancels nothing and says so.
+
+    A retry (`attempt` > 0) follows a failure that may have committed, so a dashboard it
+    cannot read leaves the outcome unknown (CancelUnknown: the workflow keeps verifying)."""
+    project = _project_or_unknown(api, flow, "") if attempt > 0 else _project(api, flow)
     when = " ".join(part for part in (project.scheduled_date, project.window) if part)
     if not _scheduled(project):
         if attempt > 0:
@@ -63,7 +80,7 @@ def cancel(api: PF360Api, flow: FlowInput, *, confirm: bool, attempt: int = 0) -
     except PF360Conflict:
         return _cancelled(when, verified_after_ambiguity=True)
     except PF360Error as error:
-        if error.may_have_committed and not _scheduled(_project(api, flow)):
+        if error.may_have_committed and not _scheduled(_project_or_unknown(api, flow, when)):
             return _cancelled(when, verified_after_ambiguity=True)
         raise from_pf360(error) from None
     return _cancelled(when)
@@ -79,9 +96,17 @@ def _cancelled(when: str, *, verified_after_ambiguity: bool = False) -> dict[str
 
 
 def verify(api: PF360Api, flow: FlowInput, result: dict[str, Any]) -> dict[str, Any]:
-    """The dashboard must agree: a cancelled project is no longer scheduled."""
+    """The dashboard must agree: a cancelled project is no longer scheduled.
+
+    PF360 accepted the cancel, so a dashboard that cannot be read (timeout, 5xx, 401, 404)
+    leaves it cancelled: `verified` False and the read's code in `verification_error` are the
+    operator's signal, not the customer's failure."""
     if result.get("outcome") != OUTCOME_CANCELLED or result.get("test_mode"):
         return {**result, "verified": False}
-    if _scheduled(_project(api, flow)):
+    try:
+        project = _project(api, flow)
+    except FlowError as error:
+        return {**result, "verified": False, "verification_error": error.code}
+    if _scheduled(project):
         raise CANCEL_UNVERIFIED()
     return {**result, "verified": True}

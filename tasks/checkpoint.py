@@ -22,6 +22,8 @@ STEP_STARTING = "starting"
 STEP_AWAIT_DATE = "await_date"
 STEP_AWAIT_SLOT = "await_slot"
 STEP_DONE = "done"
+# PF360 may have taken the booking and the workflow is verifying (tasks/verification.py).
+STEP_CONFIRMING = "confirming"
 AWAIT_STEPS = frozenset({STEP_AWAIT_DATE, STEP_AWAIT_SLOT})
 
 OUTCOME_BOOKED = "booked"
@@ -247,12 +249,58 @@ def finish(
     return True
 
 
-def mark_superseded(table: Any, session_id: str, flow_id: str, message: str) -> Checkpoint | None:
-    """Take the item away from `flow_id` before stopping it; returns the item as it was.
+def confirming(
+    table: Any,
+    *,
+    session_id: str,
+    flow_id: str,
+    execution_arn: str,
+    message: str,
+    pending: dict[str, Any],
+) -> bool:
+    """The booking's outcome is unknown and being verified: say so (once; seq moves so the
+    bridge answers at once). False if another flow owns the item or it is already done."""
+    now = _now()
+    try:
+        table.update_item(
+            Key={"session_id": session_id},
+            UpdateExpression=(
+                "SET step = :step, message = :message, #result = :pending, "
+                "execution_arn = :arn, updated_at = :now, expires_at = :expires ADD seq :one "
+                "REMOVE task_token, answer, answered_seq"
+            ),
+            ConditionExpression="flow_id = :flow AND step <> :done AND step <> :step",
+            ExpressionAttributeNames={"#result": "result"},
+            ExpressionAttributeValues={
+                ":step": STEP_CONFIRMING,
+                ":message": message,
+                ":pending": pending,
+                ":arn": execution_arn,
+                ":now": now,
+                ":expires": now + DONE_RETENTION_SECONDS,
+                ":one": 1,
+                ":flow": flow_id,
+                ":done": STEP_DONE,
+            },
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
 
-    A flow whose waiting step was answered is not taken: that answer may already be booking
-    in PF360, and the customer who gave it must hear how it ended.
-    """
+
+def mark_superseded(
+    table: Any,
+    session_id: str,
+    flow_id: str,
+    message: str,
+    outcome: str = OUTCOME_SUPERSEDED,
+) -> Checkpoint | None:
+    """Take the item away from `flow_id` before stopping it; returns the item as it was.
+    A flow that is confirming an unknown outcome is never taken away (it must finish), nor
+    one whose waiting step was answered: that answer may already be booking in PF360, and
+    the customer who gave it must hear how it ended."""
     now = _now()
     try:
         response = table.update_item(
@@ -262,12 +310,13 @@ def mark_superseded(table: Any, session_id: str, flow_id: str, message: str) -> 
                 "expires_at = :expires, flow_id = :superseded ADD seq :one REMOVE task_token"
             ),
             ConditionExpression=(
-                "flow_id = :flow AND step <> :step "
+                "flow_id = :flow AND step <> :step AND step <> :confirming "
                 "AND (attribute_not_exists(answered_seq) OR answered_seq <> seq)"
             ),
             ExpressionAttributeValues={
                 ":step": STEP_DONE,
-                ":outcome": OUTCOME_SUPERSEDED,
+                ":confirming": STEP_CONFIRMING,
+                ":outcome": outcome,
                 ":message": message,
                 ":now": now,
                 ":expires": now + DONE_RETENTION_SECONDS,

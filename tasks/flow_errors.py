@@ -113,6 +113,22 @@ class CANCEL_UNVERIFIED(FlowError):
     default_message = "We could not confirm the cancellation; please check your project page."
 
 
+class BOOKING_NOT_MADE(FlowError):
+    code = "BOOKING_NOT_MADE"
+    default_message = (
+        "Your booking did not go through, so nothing was booked. "
+        "Ask for the available dates to try again."
+    )
+
+
+class CANCEL_NOT_MADE(FlowError):
+    code = "CANCEL_NOT_MADE"
+    default_message = (
+        "Your cancellation did not go through, so the appointment is still booked. "
+        "Ask me to cancel it again if you still want to."
+    )
+
+
 class INVALID_FLOW_INPUT(FlowError):
     code = "INVALID_FLOW_INPUT"
     default_message = "The request was incomplete; please start again."
@@ -151,6 +167,20 @@ class SlotTaken(FlowError):
     default_message = "That time was just taken; here are the times still free."
 
 
+class BookingUnknown(FlowError):
+    """PF360 may have taken the booking and the dashboard cannot tell yet: keep verifying."""
+
+    code = "BOOKING_UNKNOWN"
+    default_message = "We're confirming your booking with the scheduling system."
+
+
+class CancelUnknown(FlowError):
+    """PF360 may have cancelled and the dashboard cannot tell yet: keep verifying."""
+
+    code = "CANCEL_UNKNOWN"
+    default_message = "We're confirming your cancellation with the scheduling system."
+
+
 class Superseded(FlowError):
     code = "SUPERSEDED"
     default_message = "This booking was replaced by a newer one."
@@ -179,6 +209,8 @@ _FAILURE_CLASSES: tuple[type[FlowError], ...] = (
     SERVICE_TOKEN_MISSING,
     BOOKING_UNVERIFIED,
     CANCEL_UNVERIFIED,
+    BOOKING_NOT_MADE,
+    CANCEL_NOT_MADE,
     INVALID_FLOW_INPUT,
 )
 FAILURE_CODES: frozenset[str] = frozenset(cls.code for cls in _FAILURE_CLASSES)

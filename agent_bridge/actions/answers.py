@@ -85,6 +85,11 @@ def flow_body(view: FlowView, project: Project | None = None) -> dict[str, Any]:
     elif view.step == "await_slot":
         body["date"] = view.offer.get("date")
         body["available_times"] = view.offer.get("times", [])
+    elif view.step == "confirming":
+        body["outcome"] = None
+        for key in ("date", "time"):
+            if key in view.result:
+                body[key] = view.result[key]
     elif view.step == "done":
         body["outcome"] = view.outcome
         for key in ("date", "time", "test_mode", "already_booked", "verified"):
@@ -114,6 +119,11 @@ def _appointment(project: Project) -> str:
         return "no appointment scheduled"
     window = f" ({project.window})" if project.window else ""
     return f"{friendly_date(project.scheduled_date)}{window}"
+
+
+def appointment(project: Project) -> str:
+    """ "Thu Dec 3, 2026 (09:00-11:00)", or "no appointment scheduled"."""
+    return _appointment(project)
 
 
 def _technician(project: Project) -> str | None:

@@ -16,6 +16,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from agent_bridge.actions import errors
+from agent_bridge.expired_sessions import end_flows_of_expired_session
 from agent_bridge.flow_driver import FlowDriver
 from agent_bridge.sessions import SessionStore, session_id_from_event
 from tasks.config import Settings, current_settings
@@ -86,6 +87,7 @@ def load_context(event: dict[str, Any]) -> ActionContext:
     session = store.get(session_id)
     if session is None:
         logger.info("session not found or expired", extra={"session_id": session_id})
+        end_flows_of_expired_session(settings, session_id)
         raise errors.session_expired()
     store.touch(session_id)
     logger.append_keys(session_id=session_id, customer_id=session.customer_id)

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import BedrockAgentResolver
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from agent_bridge.actions import answers, errors
+from agent_bridge.actions import answers, errors, events
 from agent_bridge.actions.common import (
     CUSTOMER_ID_DOC,
     DATE_DOC,
@@ -30,6 +30,7 @@ from agent_bridge.actions.common import (
 from agent_bridge.actions.context import ActionContext, count, logger, metrics
 from agent_bridge.actions.tenancy import check_customer
 from agent_bridge.flow_driver import (
+    EXPIRED_FLOW_MESSAGE,
     STATUS_DONE,
     STATUS_INVALID,
     STATUS_NONE,
@@ -38,6 +39,7 @@ from agent_bridge.flow_driver import (
     FlowView,
 )
 from tasks import checkpoint
+from tasks.booking import confirmation
 from tasks.pf360 import Project
 
 app = BedrockAgentResolver()
@@ -66,7 +68,19 @@ def flow_answer(ctx: ActionContext, view: FlowView, project: Project | None) -> 
             raise errors.ActionError(status, view.message, str(error or "FLOW_FAILED"))
         if view.outcome == checkpoint.OUTCOME_BOOKED:
             count("BookingConfirmed", test_mode=str(bool(view.result.get("test_mode"))))
-    return answers.flow_body(view, project)
+    body = answers.flow_body(view, project)
+    if (
+        view.step == checkpoint.STEP_AWAIT_DATE
+        and project is not None
+        and (project.status or "").lower() == "scheduled"
+        and project.scheduled_date
+    ):
+        # Never offer dates as if nothing were booked: say what is, then the way to move it.
+        body["message"] = (
+            f"This project is already booked for {answers.appointment(project)}; to move it, "
+            f"pick a new date. {body['message']}"
+        )
+    return body
 
 
 def same_flow(view: FlowView, project_id: str) -> bool:
@@ -84,8 +98,47 @@ def refuse_unoffered_date(current: FlowView, day: str) -> None:
         )
 
 
+def confirming(view: FlowView) -> bool:
+    """PF360 may have taken this session's booking and the workflow is verifying it."""
+    return view.step == checkpoint.STEP_CONFIRMING
+
+
+def refuse_expired(current: FlowView, project: Project) -> None:
+    """A late answer to a flow that expired says so before anything new starts."""
+    if (
+        current.status == STATUS_DONE
+        and current.outcome == checkpoint.OUTCOME_EXPIRED
+        and current.project_id == project.project_id
+    ):
+        raise errors.ActionError(409, EXPIRED_FLOW_MESSAGE, "FLOW_EXPIRED")
+
+
+def booked_on_dashboard(project: Project, day: str, time: str) -> bool:
+    """This turn's own dashboard read shows the project booked at exactly that date and time."""
+    start = project.scheduled_start or ""
+    return (
+        (project.status or "").lower() == "scheduled"
+        and project.scheduled_date == day
+        and start[11:16] == time
+    )
+
+
+def booked_view(project: Project, day: str, time: str) -> FlowView:
+    """The truth from PF360 itself: the appointment is booked (whatever a flow said)."""
+    return FlowView(
+        status=STATUS_DONE,
+        message=confirmation(day, time),
+        step=checkpoint.STEP_DONE,
+        outcome=checkpoint.OUTCOME_BOOKED,
+        result={"date": day, "time": time, "test_mode": False, "verified": True},
+        project_id=project.project_id,
+    )
+
+
 def dates_turn(ctx: ActionContext, project: Project) -> FlowView:
     current = ctx.driver.current(ctx.session.session_id)
+    if confirming(current):
+        return current
     if same_flow(current, project.project_id):
         if current.step == checkpoint.STEP_AWAIT_DATE:
             return current
@@ -97,6 +150,9 @@ def dates_turn(ctx: ActionContext, project: Project) -> FlowView:
 def slots_turn(ctx: ActionContext, project: Project, day: str) -> FlowView:
     session_id = ctx.session.session_id
     current = ctx.driver.current(session_id)
+    if confirming(current):
+        return current
+    refuse_expired(current, project)
     if not same_flow(current, project.project_id):
         current = ctx.driver.start_booking(ctx.session, project.project_id, ctx.timezone)
         if current.step != checkpoint.STEP_AWAIT_DATE:
@@ -112,22 +168,34 @@ def slots_turn(ctx: ActionContext, project: Project, day: str) -> FlowView:
 def confirm_turn(ctx: ActionContext, project: Project, day: str, time: str) -> FlowView:
     session_id = ctx.session.session_id
     current = ctx.driver.current(session_id)
-    if current.project_id != project.project_id or current.status == STATUS_NONE:
-        raise errors.ActionError(
-            409,
-            "Let's first look up the available dates and times for that project.",
-            errors.NO_FLOW,
-        )
-    if current.status == STATUS_DONE:
+    same_project = current.project_id == project.project_id
+    if confirming(current) and same_project:
+        # The dashboard (read for this very turn) may already know the answer.
+        if booked_on_dashboard(project, day, time):
+            return booked_view(project, day, time)
+        return current
+    if current.status == STATUS_DONE and same_project:
         booked = current.result
         if current.outcome == checkpoint.OUTCOME_BOOKED and (
             booked.get("date"),
             booked.get("time"),
         ) == (day, time):
             return current  # confirm twice: the same confirmation
+    if current.status in (STATUS_DONE, STATUS_NONE) or not same_project:
+        if booked_on_dashboard(project, day, time):
+            return booked_view(project, day, time)  # what PF360 says, whatever a flow said
+        if same_project:
+            refuse_expired(current, project)
+        if (project.status or "").lower() == "scheduled" and project.scheduled_date:
+            raise errors.ActionError(
+                409,
+                f"This project is booked for {answers.appointment(project)}. To move it, ask "
+                "for the available dates.",
+                errors.NO_FLOW,
+            )
         raise errors.ActionError(
             409,
-            "That booking has already ended; ask for the available dates to book again.",
+            "Let's first look up the available dates and times for that project.",
             errors.NO_FLOW,
         )
     if current.step == checkpoint.STEP_AWAIT_SLOT and current.offer.get("date") != day:
@@ -226,6 +294,9 @@ def get_business_hours(
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-def handler(event: dict[str, Any], lambda_context: Any) -> dict[str, Any]:
+def handler(event: Any, lambda_context: Any) -> dict[str, Any]:
+    rejected = events.reject_malformed(event, logger)
+    if rejected is not None:
+        return rejected
     result: dict[str, Any] = app.resolve(event, lambda_context)
     return result

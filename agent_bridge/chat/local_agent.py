@@ -782,7 +782,7 @@ class _Turn:
             kept = previous.dates if previous and previous.project_id == project_id else []
             times = [str(t) for t in body.get("available_times") or []]
             self.memory.offer = Offer(project_id, kept, str(body.get("date") or ""), times)
-        elif step == "done":
+        elif step in ("done", "confirming"):  # confirming: no time buttons to book again
             self.memory.offer = None
             self.memory.projects = []  # statuses changed: list again before naming one
         reply = self.relay(result, self.offer_choices() or list(MENU))

@@ -42,6 +42,14 @@ EXPECTED: dict[tuple[str, str], Expectation] = {
         "SUCCEEDED", outcome="expired", task_errors=("States.Timeout",)
     ),
     ("Booking", "AuthFailure"): Expectation("FAILED", error="PF360_AUTH"),
+    ("Booking", "UnknownBookingConfirmed"): Expectation(
+        "SUCCEEDED", outcome="booked", task_errors=("BookingUnknown",)
+    ),
+    # A recheck that answers without its fields ends through Finish with an operator code,
+    # not in an uncatchable States.Runtime (which would leave no final checkpoint on AWS).
+    ("Booking", "UnknownBookingMalformedRecheck"): Expectation(
+        "FAILED", error="BOOKING_UNVERIFIED", task_errors=("BookingUnknown",)
+    ),
     ("Cancellation", "HappyPath"): Expectation("SUCCEEDED", outcome="cancelled"),
     ("Cancellation", "RetryPath"): Expectation(
         "SUCCEEDED", outcome="cancelled", retried_states=("Cancel",)

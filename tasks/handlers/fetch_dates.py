@@ -15,4 +15,5 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     current = settings()
     result = booking.fetch_dates(pf360_for_flow(current, task.flow), task.flow)
     logger.info("dates offered", extra={"dates": len(result["dates"])})
-    return result
+    # The whole next state: the ASL takes it as is (no path that could fail at run time).
+    return {**task.state, "flow": result}

@@ -16,4 +16,5 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     api = pf360_for_flow(current, task.flow)
     result = booking.fetch_slots(api, task.flow, task.flow_state, task.answer)
     logger.info("times offered", extra={"date": result["date"], "times": len(result["times"])})
-    return result
+    # The whole next state: the ASL takes it as is (no path that could fail at run time).
+    return {**task.state, "flow": result}

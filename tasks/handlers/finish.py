@@ -18,6 +18,12 @@ EXPIRED_MESSAGE = (
     "Ask to schedule again whenever you are ready."
 )
 INTERNAL_MESSAGE = "Something went wrong on our side; nothing was booked. Please try again."
+SESSION_ENDED_MESSAGE = (
+    "Your chat session expired, so this booking was stopped and nothing was booked. "
+    "Sign in again and ask to schedule whenever you are ready."
+)
+# The error the bridge ends a parked flow with when it finds the session expired.
+SESSION_EXPIRED_SIGNAL = "SessionExpired"
 
 
 def decide(ending: dict[str, Any]) -> dict[str, Any]:
@@ -26,6 +32,8 @@ def decide(ending: dict[str, Any]) -> dict[str, Any]:
     message = message_in_cause(ending.get("Cause"))
     if error == "States.Timeout":
         return {"outcome": checkpoint.OUTCOME_EXPIRED, "message": EXPIRED_MESSAGE}
+    if error == SESSION_EXPIRED_SIGNAL:
+        return {"outcome": checkpoint.OUTCOME_EXPIRED, "message": SESSION_ENDED_MESSAGE}
     if error == Superseded.__name__:
         return {
             "outcome": checkpoint.OUTCOME_SUPERSEDED,

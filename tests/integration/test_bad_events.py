@@ -7,6 +7,7 @@ with events that are not valid action-group events of messageVersion 1.0.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 from infra.local.pf360_sandbox import SandboxControl
 from infra.local.stack import LocalStack
 from tests.integration.bedrock_events import (
+    POWERTOOLS_LOGGERS,
     Actions,
     bedrock_event,
     log_records,
@@ -84,8 +86,21 @@ def actions(local_stack: LocalStack, sandbox_control: SandboxControl) -> Actions
 
 @pytest.fixture
 def captured(capfd: pytest.CaptureFixture[str]) -> Iterator[pytest.CaptureFixture[str]]:
-    with logs_to_current_stdout():
-        yield capfd
+    """The Lambdas' logs in capfd for this test only: the streams are put back afterwards,
+    so later modules (a CLI writing JSON to stdout) do not get the handlers' log lines."""
+    handlers = [
+        handler
+        for name in POWERTOOLS_LOGGERS
+        for handler in logging.getLogger(name).handlers
+        if isinstance(handler, logging.StreamHandler)
+    ]
+    streams = [handler.stream for handler in handlers]
+    try:
+        with logs_to_current_stdout():
+            yield capfd
+    finally:
+        for handler, stream in zip(handlers, streams, strict=True):
+            handler.setStream(stream)
 
 
 def raw_invoke(actions: Actions, logical_id: str, event: Any) -> tuple[dict[str, Any], str]:

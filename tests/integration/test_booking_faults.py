@@ -12,6 +12,7 @@ The last test scans this worker's executions for auth tokens; keep it last.
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -79,21 +80,32 @@ def test_a_500_on_the_booking_is_checked_on_the_dashboard_then_retried(flows: Fl
 
 
 @pytest.mark.parametrize(("kind", "status", "code"), [TIMEOUT, HTTP_500, HTTP_429])
-def test_a_fault_on_the_dashboard_check_after_an_ambiguous_booking_is_retried(
+def test_a_fault_on_the_dashboard_check_after_an_ambiguous_booking_is_confirmed_then_booked(
     flows: Flows, kind: str, status: int | None, code: str
 ) -> None:
-    """A 5xx on the POST makes Book read the dashboard; that read fails too, and recovers."""
+    """A 5xx on the POST makes Book read the dashboard; that read fails too, so the outcome
+    is unknown: the customer hears that we are confirming, the recheck finds nothing booked
+    and books once (safe: it just saw it undone)."""
     session = flows.session()
     slots = flows.to_slots(session)
     flows.sandbox.add_fault("schedule", "status", status=503)
     flows.sandbox.add_fault("dashboard", kind, status=status, delay_ms=1500)
-    done = flows.driver.resume(session.session_id, {"time": slots.offer["times"][0]})
+    told = flows.driver.resume(session.session_id, {"time": slots.offer["times"][0]})
+    assert told.step in (checkpoint.STEP_CONFIRMING, checkpoint.STEP_DONE), told
+    assert "try again" not in told.message
+    deadline = time.monotonic() + 10
+    while flows.item(session)["step"] != checkpoint.STEP_DONE:
+        assert time.monotonic() < deadline
+        flows.stack.clock.advance(60)
+        time.sleep(0.1)
+    done = flows.driver.current(session.session_id)
     assert_booked_once(flows, done)
-    assert flows.failed_tasks(done, "Book") == [code]
+    assert flows.failed_tasks(done, "Book") == ["BookingUnknown"]
     if kind == "timeout":
         wait_for_late_request(flows.sandbox, "dashboard")
     dashboard_reads = [r for r in flows.sandbox.requests() if r["endpoint"] == "dashboard"]
     assert len(dashboard_reads) >= 2
+    assert len(flows.books()) == 1
 
 
 @pytest.mark.parametrize(

@@ -496,7 +496,7 @@ def test_a_full_conversation_books_once_and_confirm_twice_gives_the_same_confirm
     other = actions.call(
         "/confirm_appointment", session, project_id=PROJECT, date=day, time=ACME_TIMES[-1]
     )
-    refused(other, 409, "already ended")
+    refused(other, 409, "is booked for", "available dates")
     listed = actions.call("/list_projects", session)
     assert listed.body["projects"][0]["status"] == "Scheduled"
     assert listed.body["projects"][0]["scheduled_date"] == day
@@ -532,7 +532,7 @@ def test_an_expired_wait_is_a_clear_sentence_and_books_nothing(actions: Actions)
         item = actions.flow_item(session) or {}
     assert item.get("outcome") == "expired", item
     answer = actions.call("/confirm_appointment", session, project_id=PROJECT, date=day, time=at)
-    refused(answer, 409, "already ended", "available dates")
+    refused(answer, 409, "expired", "nothing was booked", "available dates")
     assert actions.ledger() == []
     # Asking again starts over with a new flow.
     again = to_dates(actions, session)

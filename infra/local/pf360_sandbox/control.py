@@ -47,9 +47,12 @@ class SandboxControl:
         status: int | None = None,
         count: int = 1,
         delay_ms: int | None = None,
+        skip: int = 0,
     ) -> dict[str, Any]:
-        """Arm a fault; returns it with its id."""
+        """Arm a fault (after `skip` matching calls pass); returns it with its id."""
         body: dict[str, Any] = {"endpoint": endpoint, "kind": kind, "count": count}
+        if skip:
+            body["skip"] = skip
         if status is not None:
             body["status"] = status
         if delay_ms is not None:

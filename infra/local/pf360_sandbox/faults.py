@@ -25,6 +25,8 @@ class Fault:
     count: int
     status: int | None
     delay_ms: int
+    # How many matching calls pass untouched before the fault starts (0: the next one).
+    skip: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of the control API."""
@@ -54,7 +56,8 @@ def parse_fault(body: object, fault_id: str) -> Fault:
     count = _int_field(body, "count", 1, 1, 1_000_000)
     delay_ms = _int_field(body, "delay_ms", DEFAULT_DELAY_MS, 0, MAX_DELAY_MS)
     status = _int_field(body, "status", None, 400, 599) if kind == "status" else None
-    return Fault(fault_id, str(endpoint), str(kind), count, status, delay_ms)
+    skip = _int_field(body, "skip", 0, 0, 1_000_000)
+    return Fault(fault_id, str(endpoint), str(kind), count, status, delay_ms, skip)
 
 
 class FaultQueue:
@@ -77,6 +80,9 @@ class FaultQueue:
         """The first fault matching this call, with one use consumed (removed at zero)."""
         for fault in self._faults:
             if fault.endpoint in (endpoint, "*"):
+                if fault.skip > 0:
+                    fault.skip -= 1  # this call passes; the faults behind it wait their turn
+                    return None
                 fault.count -= 1
                 if fault.count <= 0:
                     self._faults.remove(fault)
