@@ -58,6 +58,7 @@ MALFORMED = (
     "attributes a string",
 )
 SETTLE_SECONDS = 30.0  # how long the end of a run waits for flows that are still working
+VERIFY_ADVANCE_LIMIT = 1200  # seconds of engine clock the end of a run may add for rechecks
 
 # main's in-process Lambda runtime runs concurrent invocations of one function in one module
 # (Powertools' resolver keeps the current event on a module-level object), so two calls at
@@ -70,14 +71,7 @@ REAL_ENVIRONMENTS = importlib.util.find_spec("infra.local.lambda_runtime") is no
 # violations. While a case is listed here (its part of issue 12 has not landed on this
 # branch yet) it is counted in the stats instead of failing the run; once it has landed,
 # its line goes and it fails like every other violation.
-ISSUE_12_PENDING = frozenset(
-    {
-        "told failed, but booked",
-        "told failed, but cancelled",
-        "parked flow of an expired session",
-        "malformed event served by scheduling-actions",
-    }
-)
+ISSUE_12_PENDING: frozenset[str] = frozenset()  # all of issue 12 has landed
 ISSUE_12_PHRASES = ("try again", "sign in again", "already ended", "could not be found")
 AMBIGUOUS_FAULTS = ("timeout", "500", "503", "drop-after-commit")
 
@@ -894,9 +888,14 @@ class ConversationMachine(RuleBasedStateMachine):
             if actor.expired:  # the customer's chat tries once more and finds it expired
                 self.call(Call(actor.persona.name, "scheduling-actions", "/list_projects", {}))
         deadline = time.monotonic() + SETTLE_SECONDS
-        running = self.unresumable()
+        running, advanced = self.unresumable(), 0
         while running and time.monotonic() < deadline:
-            time.sleep(0.2)
+            # A flow confirming an unknown outcome rechecks on the engine's clock; move it
+            # on (the faults are gone now), short of the 30-minute waits of parked flows.
+            if advanced < VERIFY_ADVANCE_LIMIT:
+                self.w.stack.clock.advance(30)
+                advanced += 30
+            time.sleep(0.3)
             running = self.unresumable()
         for arn in running:
             expired = self.expired_session_of(arn)

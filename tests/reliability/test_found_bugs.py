@@ -45,7 +45,10 @@ def test_a_new_booking_does_not_drop_a_confirmation_that_is_already_booking(
 ) -> None:
     """Shrunk from a run ending in `confirm_while_starting_another`: the customer confirms a
     time and, while PF360 is taking that booking, the agent starts a booking for the
-    customer's other project. The first flow booked; it was reported as "dropped"."""
+    customer's other project. The first flow booked; it was reported as "dropped". Once the
+    new booking waited for it instead, the confirmation could be answered with the new
+    flow's first offer (the session's checkpoint had moved on to it): it must be answered by
+    its own flow's outcome."""
     session = flows.session()
     slots = flows.to_slots(session, UNSCHEDULED)
     at = slots.offer["times"][0]
