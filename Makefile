@@ -141,3 +141,10 @@ rollback-code: setup
 
 bench-rollback: setup
 	$(BIN)/python -m tests.bench.bench_rollback
+
+# Randomized conversations under PF360 faults (tests/reliability), for SOAK_SECONDS (default
+# 600): prints a line per batch and writes build/soak.json. `make test` runs a small budget.
+.PHONY: soak
+soak: setup
+	RELIABILITY_PROFILE=soak SOAK_SECONDS=$${SOAK_SECONDS:-600} $(BIN)/python -m pytest \
+		tests/reliability/test_conversations.py -q -s -p no:cacheprovider

@@ -37,6 +37,10 @@ STILL_WORKING_MESSAGE = "I'm still working on that; please ask me again in a mom
 ENDED_MESSAGE = "That booking session has already ended; ask to schedule again to start over."
 BOOKING_FAILED_MESSAGE = "Something went wrong on our side; nothing was booked. Please try again."
 CANCEL_FAILED_MESSAGE = "The cancellation could not be completed."
+SUPERSEDED = "You started a new booking, so the earlier one was dropped."
+EARLIER_STILL_WORKING_MESSAGE = (
+    "I'm still finishing your earlier booking; please ask me again in a moment."
+)
 SESSION_ENDED_MESSAGE = (
     "Your chat session expired, so this booking was stopped and nothing was booked. "
     "Sign in again and ask to schedule whenever you are ready."
@@ -162,11 +166,20 @@ class FlowDriver:
         return cached if cached is not None else checkpoint.read(self.table, session_id)
 
     def wait_for_change(
-        self, session_id: str, after_seq: int, deadline: float | None = None
+        self,
+        session_id: str,
+        after_seq: int,
+        deadline: float | None = None,
+        *,
+        flow: Checkpoint | None = None,
     ) -> FlowView:
         """Poll the checkpoint until it moves past `after_seq` (consistent reads): first after
         a few milliseconds, then less often (x1.5 each time, up to `poll_interval`), so a
-        quick step is seen at once and a slow one does not hammer the table."""
+        quick step is seen at once and a slow one does not hammer the table.
+
+        With `flow` (the checkpoint being answered), a newer flow that has already taken the
+        item over does not answer for it: the answered flow's own execution does.
+        """
         self._just_read.pop(session_id, None)
         end = time.monotonic() + (deadline if deadline is not None else self.deadline_seconds)
         next_stall_check = time.monotonic() + self.stall_check_seconds
@@ -174,6 +187,8 @@ class FlowDriver:
         while True:
             cp = checkpoint.read(self.table, session_id)
             if cp is not None and cp.seq > after_seq and cp.step != checkpoint.STEP_STARTING:
+                if flow is not None and flow.execution_arn and taken_over(cp, flow):
+                    return self._outcome_of(flow, end)
                 return FlowView.of(cp)
             now = time.monotonic()
             if cp is not None and cp.execution_arn and now >= next_stall_check:
@@ -187,6 +202,35 @@ class FlowDriver:
                 return view
             time.sleep(delay)
             delay = min(delay * 1.5, self.poll_interval)
+
+    def _outcome_of(self, flow: Checkpoint, end: float) -> FlowView:
+        """How `flow` ended, from its execution (its checkpoint now belongs to a newer flow)."""
+        assert flow.execution_arn
+        while True:
+            described = self.sfn.describe_execution(executionArn=flow.execution_arn)
+            if described["status"] != "RUNNING":
+                message, output = ended_execution_result(described, BOOKING_FAILED_MESSAGE)
+                return FlowView(
+                    status=STATUS_DONE,
+                    message=message,
+                    step=checkpoint.STEP_DONE,
+                    outcome=output.get("outcome") or checkpoint.OUTCOME_FAILED,
+                    result=output,
+                    execution_arn=flow.execution_arn,
+                    flow_id=flow.flow_id,
+                    project_id=flow.project_id,
+                    seq=flow.seq,
+                )
+            if time.monotonic() >= end:
+                return FlowView(
+                    status=STATUS_WORKING,
+                    message=STILL_WORKING_MESSAGE,
+                    execution_arn=flow.execution_arn,
+                    flow_id=flow.flow_id,
+                    project_id=flow.project_id,
+                    seq=flow.seq,
+                )
+            time.sleep(self.poll_interval)
 
     def _ended_execution(self, cp: Checkpoint) -> FlowView | None:
         """The execution ended without moving the checkpoint: report its own outcome."""
@@ -220,11 +264,21 @@ class FlowDriver:
     ) -> FlowView:
         """Start a booking for this session (superseding a waiting one); returns the first offer."""
         previous = self._checkpoint(session.session_id)
-        if previous is not None and previous.step == checkpoint.STEP_CONFIRMING:
-            # PF360 may have taken that booking: it is verified to the end, never dropped.
-            return FlowView.of(previous)
-        if previous is not None and previous.step != checkpoint.STEP_DONE:
-            self.supersede(previous, "You started a new booking, so the earlier one was dropped.")
+        while previous is not None and previous.step != checkpoint.STEP_DONE:
+            if previous.step == checkpoint.STEP_CONFIRMING:
+                # PF360 may have taken that booking: it is verified to the end, never dropped.
+                return FlowView.of(previous)
+            if previous.answered_seq != previous.seq and self.supersede(previous, SUPERSEDED):
+                break
+            # The waiting step was answered: that answer may be booking in PF360 right now,
+            # so it finishes (and its customer hears how) before a new booking takes over.
+            settled = self.wait_for_change(session.session_id, previous.seq, flow=previous)
+            if settled.status == STATUS_DONE:
+                break  # (also when its execution ended without a final checkpoint)
+            if settled.seq <= previous.seq:  # still at it when the deadline came
+                settled.message = EARLIER_STILL_WORKING_MESSAGE
+                return settled
+            previous = checkpoint.read(self.table, session.session_id)
         flow_id = uuid.uuid4().hex
         seq = checkpoint.claim(self.table, session.session_id, flow_id, project_id)
         flow = FlowInput(
@@ -267,14 +321,14 @@ class FlowDriver:
             view.status, view.message = STATUS_INVALID, problem
             return view
         if not checkpoint.record_answer(self.table, session_id, cp.flow_id, cp.seq, answer):
-            return self.wait_for_change(session_id, cp.seq)
+            return self.wait_for_change(session_id, cp.seq, flow=cp)
         try:
             self.sfn.send_task_success(taskToken=cp.task_token, output=json.dumps(answer))
         except ClientError as error:
             if error.response["Error"]["Code"] not in STALE_TOKEN_ERRORS:
                 raise
             return self._stale(cp)
-        return self.wait_for_change(session_id, cp.seq)
+        return self.wait_for_change(session_id, cp.seq, flow=cp)
 
     def _index(
         self,
@@ -302,7 +356,7 @@ class FlowDriver:
     def _repeat_of_earlier_answer(self, cp: Checkpoint, answer: dict[str, Any]) -> FlowView | None:
         """Agents call twice: the same date or time again returns where the flow now is."""
         if cp.answered_seq == cp.seq and cp.answer == answer:
-            return self.wait_for_change(cp.session_id, cp.seq)
+            return self.wait_for_change(cp.session_id, cp.seq, flow=cp)
         if cp.step == checkpoint.STEP_AWAIT_SLOT and answer.get("date") == cp.offer.get("date"):
             return FlowView.of(cp)
         if (
@@ -425,6 +479,11 @@ class FlowDriver:
             event.get("stateEnteredEventDetails", {}).get("name") == RECHECK_CANCELLATION_STATE
             for event in page["events"]
         )
+
+
+def taken_over(cp: Checkpoint, flow: Checkpoint) -> bool:
+    """The session's item now belongs to a newer flow (not to `flow`, nor its superseded self)."""
+    return cp.flow_id not in (flow.flow_id, f"superseded:{flow.flow_id}")
 
 
 def ended_execution_result(described: dict[str, Any], fallback: str) -> tuple[str, dict[str, Any]]:

@@ -298,7 +298,9 @@ def mark_superseded(
     outcome: str = OUTCOME_SUPERSEDED,
 ) -> Checkpoint | None:
     """Take the item away from `flow_id` before stopping it; returns the item as it was.
-    A flow that is confirming an unknown outcome is never taken away (it must finish)."""
+    A flow that is confirming an unknown outcome is never taken away (it must finish), nor
+    one whose waiting step was answered: that answer may already be booking in PF360, and
+    the customer who gave it must hear how it ended."""
     now = _now()
     try:
         response = table.update_item(
@@ -307,7 +309,10 @@ def mark_superseded(
                 "SET step = :step, outcome = :outcome, message = :message, updated_at = :now, "
                 "expires_at = :expires, flow_id = :superseded ADD seq :one REMOVE task_token"
             ),
-            ConditionExpression="flow_id = :flow AND step <> :step AND step <> :confirming",
+            ConditionExpression=(
+                "flow_id = :flow AND step <> :step AND step <> :confirming "
+                "AND (attribute_not_exists(answered_seq) OR answered_seq <> seq)"
+            ),
             ExpressionAttributeValues={
                 ":step": STEP_DONE,
                 ":confirming": STEP_CONFIRMING,
