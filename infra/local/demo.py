@@ -9,13 +9,13 @@ and the cancellation.
 
 from __future__ import annotations
 
-import os
 import sys
 import textwrap
 from typing import Any
 
 import requests
 
+from infra.local import turn_log
 from infra.local.chat_server import ChatServer, local_app, mint_for
 from infra.local.pf360_sandbox import SandboxControl
 from infra.local.stack import LocalStack
@@ -60,9 +60,8 @@ class Conversation:
 
 
 def main() -> int:
-    # The conversation is the show: keep Lambda logs to warnings and metrics off.
-    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    # The conversation is the show: the Lambdas' JSON logs only with VERBOSE=1.
+    verbose = turn_log.quiet_unless_verbose()
     print("Starting the embedded local stack (AWS + Lambda environments + PF360 sandbox)...")
     stack = LocalStack(
         parameter_overrides={
@@ -72,6 +71,7 @@ def main() -> int:
         },
         ttl_sweep_seconds=0,
     ).start()
+    turn_log.echo_lambda_logs(verbose)
     server = ChatServer(local_app(stack)).start()
     try:
         assert stack.sandbox is not None
