@@ -98,6 +98,17 @@ def _now() -> int:
     return int(time.time())
 
 
+def _update_if(table: Any, **request: Any) -> dict[str, Any] | None:
+    """`update_item` with a ConditionExpression: None when the condition failed (the item
+    has moved on to another flow or step), the response otherwise."""
+    try:
+        return table.update_item(**request)  # type: ignore[no-any-return]
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return None
+        raise
+
+
 def read(table: Any, session_id: str) -> Checkpoint | None:
     item = table.get_item(Key={"session_id": session_id}, ConsistentRead=True).get("Item")
     return Checkpoint.from_item(item) if item else None
@@ -156,53 +167,45 @@ def park(
 ) -> bool:
     """The parked task publishes its offer and token; False if another flow owns the item."""
     now = _now()
-    try:
-        table.update_item(
-            Key={"session_id": session_id},
-            UpdateExpression=(
-                "SET step = :step, offer = :offer, message = :message, task_token = :token, "
-                "execution_arn = :arn, updated_at = :now, expires_at = :expires ADD seq :one "
-                "REMOVE answer, answered_seq"
-            ),
-            ConditionExpression="flow_id = :flow AND (attribute_not_exists(step) OR step <> :done)",
-            ExpressionAttributeValues={
-                ":step": step,
-                ":offer": offer,
-                ":message": message,
-                ":token": task_token,
-                ":arn": execution_arn,
-                ":now": now,
-                ":expires": now + AWAIT_RETENTION_SECONDS,
-                ":one": 1,
-                ":flow": flow_id,
-                ":done": STEP_DONE,
-            },
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    updated = _update_if(
+        table,
+        Key={"session_id": session_id},
+        UpdateExpression=(
+            "SET step = :step, offer = :offer, message = :message, task_token = :token, "
+            "execution_arn = :arn, updated_at = :now, expires_at = :expires ADD seq :one "
+            "REMOVE answer, answered_seq"
+        ),
+        ConditionExpression="flow_id = :flow AND (attribute_not_exists(step) OR step <> :done)",
+        ExpressionAttributeValues={
+            ":step": step,
+            ":offer": offer,
+            ":message": message,
+            ":token": task_token,
+            ":arn": execution_arn,
+            ":now": now,
+            ":expires": now + AWAIT_RETENTION_SECONDS,
+            ":one": 1,
+            ":flow": flow_id,
+            ":done": STEP_DONE,
+        },
+    )
+    return updated is not None
 
 
 def record_answer(
     table: Any, session_id: str, flow_id: str, seq: int, answer: dict[str, Any]
 ) -> bool:
     """Mark the waiting step answered (once): False if it was answered or moved on already."""
-    try:
-        table.update_item(
-            Key={"session_id": session_id},
-            UpdateExpression="SET answer = :answer, answered_seq = :seq",
-            ConditionExpression=(
-                "flow_id = :flow AND seq = :seq AND attribute_not_exists(answered_seq)"
-            ),
-            ExpressionAttributeValues={":answer": answer, ":seq": seq, ":flow": flow_id},
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    updated = _update_if(
+        table,
+        Key={"session_id": session_id},
+        UpdateExpression="SET answer = :answer, answered_seq = :seq",
+        ConditionExpression=(
+            "flow_id = :flow AND seq = :seq AND attribute_not_exists(answered_seq)"
+        ),
+        ExpressionAttributeValues={":answer": answer, ":seq": seq, ":flow": flow_id},
+    )
+    return updated is not None
 
 
 def finish(
@@ -234,19 +237,15 @@ def finish(
     if execution_arn:
         update += ", execution_arn = :arn"
         values[":arn"] = execution_arn
-    try:
-        table.update_item(
-            Key={"session_id": session_id},
-            UpdateExpression=update + " ADD seq :one REMOVE task_token",
-            ConditionExpression="flow_id = :flow",
-            ExpressionAttributeNames={"#result": "result"},
-            ExpressionAttributeValues=values,
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    updated = _update_if(
+        table,
+        Key={"session_id": session_id},
+        UpdateExpression=update + " ADD seq :one REMOVE task_token",
+        ConditionExpression="flow_id = :flow",
+        ExpressionAttributeNames={"#result": "result"},
+        ExpressionAttributeValues=values,
+    )
+    return updated is not None
 
 
 def confirming(
@@ -261,33 +260,29 @@ def confirming(
     """The booking's outcome is unknown and being verified: say so (once; seq moves so the
     bridge answers at once). False if another flow owns the item or it is already done."""
     now = _now()
-    try:
-        table.update_item(
-            Key={"session_id": session_id},
-            UpdateExpression=(
-                "SET step = :step, message = :message, #result = :pending, "
-                "execution_arn = :arn, updated_at = :now, expires_at = :expires ADD seq :one "
-                "REMOVE task_token, answer, answered_seq"
-            ),
-            ConditionExpression="flow_id = :flow AND step <> :done AND step <> :step",
-            ExpressionAttributeNames={"#result": "result"},
-            ExpressionAttributeValues={
-                ":step": STEP_CONFIRMING,
-                ":message": message,
-                ":pending": pending,
-                ":arn": execution_arn,
-                ":now": now,
-                ":expires": now + DONE_RETENTION_SECONDS,
-                ":one": 1,
-                ":flow": flow_id,
-                ":done": STEP_DONE,
-            },
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    updated = _update_if(
+        table,
+        Key={"session_id": session_id},
+        UpdateExpression=(
+            "SET step = :step, message = :message, #result = :pending, "
+            "execution_arn = :arn, updated_at = :now, expires_at = :expires ADD seq :one "
+            "REMOVE task_token, answer, answered_seq"
+        ),
+        ConditionExpression="flow_id = :flow AND step <> :done AND step <> :step",
+        ExpressionAttributeNames={"#result": "result"},
+        ExpressionAttributeValues={
+            ":step": STEP_CONFIRMING,
+            ":message": message,
+            ":pending": pending,
+            ":arn": execution_arn,
+            ":now": now,
+            ":expires": now + DONE_RETENTION_SECONDS,
+            ":one": 1,
+            ":flow": flow_id,
+            ":done": STEP_DONE,
+        },
+    )
+    return updated is not None
 
 
 def mark_superseded(
@@ -302,34 +297,32 @@ def mark_superseded(
     one whose waiting step was answered: that answer may already be booking in PF360, and
     the customer who gave it must hear how it ended."""
     now = _now()
-    try:
-        response = table.update_item(
-            Key={"session_id": session_id},
-            UpdateExpression=(
-                "SET step = :step, outcome = :outcome, message = :message, updated_at = :now, "
-                "expires_at = :expires, flow_id = :superseded ADD seq :one REMOVE task_token"
-            ),
-            ConditionExpression=(
-                "flow_id = :flow AND step <> :step AND step <> :confirming "
-                "AND (attribute_not_exists(answered_seq) OR answered_seq <> seq)"
-            ),
-            ExpressionAttributeValues={
-                ":step": STEP_DONE,
-                ":confirming": STEP_CONFIRMING,
-                ":outcome": outcome,
-                ":message": message,
-                ":now": now,
-                ":expires": now + DONE_RETENTION_SECONDS,
-                ":one": 1,
-                ":flow": flow_id,
-                ":superseded": f"superseded:{flow_id}",
-            },
-            ReturnValues="ALL_OLD",
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return None
-        raise
+    response = _update_if(
+        table,
+        Key={"session_id": session_id},
+        UpdateExpression=(
+            "SET step = :step, outcome = :outcome, message = :message, updated_at = :now, "
+            "expires_at = :expires, flow_id = :superseded ADD seq :one REMOVE task_token"
+        ),
+        ConditionExpression=(
+            "flow_id = :flow AND step <> :step AND step <> :confirming "
+            "AND (attribute_not_exists(answered_seq) OR answered_seq <> seq)"
+        ),
+        ExpressionAttributeValues={
+            ":step": STEP_DONE,
+            ":confirming": STEP_CONFIRMING,
+            ":outcome": outcome,
+            ":message": message,
+            ":now": now,
+            ":expires": now + DONE_RETENTION_SECONDS,
+            ":one": 1,
+            ":flow": flow_id,
+            ":superseded": f"superseded:{flow_id}",
+        },
+        ReturnValues="ALL_OLD",
+    )
+    if response is None:
+        return None
     return Checkpoint.from_item(response["Attributes"])
 
 
@@ -341,28 +334,26 @@ def mark_stopped(table: Any, session_id: str, flow_id: str, message: str) -> Che
     next turn) and no task of that flow can write it again; returns the item as it was, or
     None when the session has moved on to another flow or this one had ended."""
     now = _now()
-    try:
-        response = table.update_item(
-            Key={"session_id": session_id},
-            UpdateExpression=(
-                "SET step = :step, outcome = :outcome, message = :message, updated_at = :now, "
-                "expires_at = :expires, flow_id = :stopped ADD seq :one REMOVE task_token"
-            ),
-            ConditionExpression="flow_id = :flow AND step <> :step",
-            ExpressionAttributeValues={
-                ":step": STEP_DONE,
-                ":outcome": OUTCOME_STOPPED,
-                ":message": message,
-                ":now": now,
-                ":expires": now + DONE_RETENTION_SECONDS,
-                ":one": 1,
-                ":flow": flow_id,
-                ":stopped": f"stopped:{flow_id}",
-            },
-            ReturnValues="ALL_OLD",
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return None
-        raise
+    response = _update_if(
+        table,
+        Key={"session_id": session_id},
+        UpdateExpression=(
+            "SET step = :step, outcome = :outcome, message = :message, updated_at = :now, "
+            "expires_at = :expires, flow_id = :stopped ADD seq :one REMOVE task_token"
+        ),
+        ConditionExpression="flow_id = :flow AND step <> :step",
+        ExpressionAttributeValues={
+            ":step": STEP_DONE,
+            ":outcome": OUTCOME_STOPPED,
+            ":message": message,
+            ":now": now,
+            ":expires": now + DONE_RETENTION_SECONDS,
+            ":one": 1,
+            ":flow": flow_id,
+            ":stopped": f"stopped:{flow_id}",
+        },
+        ReturnValues="ALL_OLD",
+    )
+    if response is None:
+        return None
     return Checkpoint.from_item(response["Attributes"])
