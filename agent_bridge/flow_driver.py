@@ -349,6 +349,7 @@ class FlowDriver:
                 customer_id=session.customer_id,
                 project_id=project_id,
                 order_number=order_number,
+                customer_name=session.customer_name,
             )
         except ClientError:
             log.exception("could not index execution %s", arn.rsplit(":", 1)[-1])

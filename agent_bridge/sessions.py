@@ -38,6 +38,7 @@ class SessionStore:
         auth_token: str,
         session_id: str | None = None,
         now: float | None = None,
+        customer_name: str | None = None,
     ) -> SessionRecord:
         moment = int(now if now is not None else time.time())
         token = auth_token if auth_token.lower().startswith("bearer ") else f"Bearer {auth_token}"
@@ -49,6 +50,7 @@ class SessionStore:
             environment=environment,
             auth_token=token,
             ttl=moment + self.ttl_seconds,
+            customer_name=customer_name or None,
         )
         self.table.put_item(Item=record.to_item())
         return record

@@ -65,6 +65,15 @@ class RepairFinder:
             self._rows[arn] = describe(self.ctx, arn)
         return self._rows[arn]
 
+    def customer_name_of(self, row: ExecutionRow) -> str | None:
+        """The name the index recorded for this execution, else for a sibling of the same
+        customer (the customer id is the identity; the name only labels it)."""
+        entries = self._project(row)
+        for entry in entries:
+            if entry.execution_arn == row.arn and entry.customer_name:
+                return entry.customer_name
+        return next((entry.customer_name for entry in entries if entry.customer_name), None)
+
     def repair_of(self, row: ExecutionRow) -> tuple[str, str] | None:
         """(`replayed` or `booked_since`, the repairing execution's name), or None."""
         started = _moment(row.started)
@@ -84,14 +93,19 @@ class RepairFinder:
 def annotate(
     ctx: OpsContext, rows: list[ExecutionRow], *, causes: bool = False
 ) -> list[ExecutionRow]:
-    """Rows with `waiting_in` (running), `repaired_by`/`repair` (failed bookings) and, with
-    `causes`, the operator cause of each failure (reads its history)."""
+    """Rows with `customer_name` (when the index knows it), `waiting_in` (running),
+    `repaired_by`/`repair` (failed bookings) and, with `causes`, the operator cause of each
+    failure (reads its history)."""
     from ops.timeline import build_timeline  # the timeline module reads rows too
 
     finder = RepairFinder(ctx)
     annotated: list[ExecutionRow] = []
     for row in rows:
         changes: dict[str, Any] = {}
+        if row.customer_name is None:
+            name = finder.customer_name_of(row)
+            if name:
+                changes["customer_name"] = name
         if row.status == "RUNNING":
             changes["waiting_in"] = waiting_state(ctx, row.arn)
         if row.status == "FAILED" and row.kind in ("booking", "replay"):

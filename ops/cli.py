@@ -173,6 +173,9 @@ def executions() -> None:
 @click.option("--customer", "customer_id")
 @click.option("--project", "project_id")
 @click.option("--order", "order_number", help="PF360 order number (e.g. ORD-2025-001).")
+@click.option(
+    "--name", "customer_name", help="Part of the customer's name, any case (e.g. whitfield)."
+)
 @click.option("--since", type=SinceType(), help="30m, 2h, 7d or an ISO date/time.")
 @click.option("--kind", type=click.Choice(KINDS), default="booking", show_default=True)
 @click.option("--limit", type=click.IntRange(1, 1000), default=25, show_default=True)
@@ -197,6 +200,7 @@ def executions_list(
     failure_class: str | None,
     repair: str | None,
     order_number: str | None,
+    customer_name: str | None,
 ) -> None:
     """Executions newest first, filtered; by tenant through the business-key index. Running
     ones say where they wait; failed bookings say their class and whether they were
@@ -213,6 +217,7 @@ def executions_list(
             limit=limit,
             page_token=page_token,
             order_number=order_number,
+            customer_name=customer_name,
         )
     except ValueError as error:  # a foreign page token
         raise click.UsageError(str(error)) from error

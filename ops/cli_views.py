@@ -112,7 +112,7 @@ def show_executions(out: Console, page: Page) -> None:
                 status_text(row.status),
                 outcome_or_error(row),
                 row.client_id,
-                row.customer_id,
+                row.customer_id + (f" ({row.customer_name})" if row.customer_name else ""),
                 row.project_id,
                 moment(row.started),
                 Text(triage_note(row), style="green" if row.repaired_by else ""),
@@ -209,7 +209,8 @@ def show_timeline(out: Console, timeline: Timeline) -> None:
         out.print(f"customer  told: {told}")
     elif row.status == "ABORTED" and row.cause:
         out.print(f"cause     {row.cause}")
-    out.print(f"business  {row.client_id} / {row.customer_id} / project {row.project_id}")
+    who = row.customer_id + (f" ({row.customer_name})" if row.customer_name else "")
+    out.print(f"business  {row.client_id} / {who} / project {row.project_id}")
     out.print(f"started   {row.started}" + (f"   stopped {row.stopped}" if row.stopped else ""))
     if row.replay_of:
         out.print(f"replay of {row.replay_of.rsplit(':', 1)[-1]}")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from ops.context import OpsContext
 from ops.triage import failure_class
+from tasks.execution_index import IndexedExecution, name_key
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class ExecutionRow:
     repair: str | None = None  # replayed | booked_since
     waiting_in: str | None = None  # the state a RUNNING flow waits in
     operator_cause: str | None = None  # the operator's one-line cause (failures only)
+    customer_name: str | None = None  # from the execution index (`annotate`); not identity
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -116,19 +118,18 @@ def list_executions(
     limit: int = 25,
     page_token: str | None = None,
     order_number: str | None = None,
+    customer_name: str | None = None,
 ) -> Page:
-    """Executions newest first. With an order number, or a client (and customer, project),
-    the business-key index answers; otherwise ListExecutions on the state machine (native
-    status filter)."""
+    """Executions newest first. With an order number, a customer name (part of it, any
+    case), or a client (and customer, project), the business-key index answers; otherwise
+    ListExecutions on the state machine (native status filter)."""
     token = _decode(page_token)
-    if order_number or (client_id and (customer_id or not project_id)):
-        if order_number:
-            entries = [
-                entry
-                for entry in ctx.index.find_order(order_number, client_id=client_id)
-                if not since
-                or datetime.fromisoformat(entry.started_at.replace("Z", "+00:00")) >= since
-            ]
+    if order_number or customer_name or (client_id and (customer_id or not project_id)):
+        entries: list[IndexedExecution]
+        if customer_name and not order_number:
+            entries = ctx.index.find_name(customer_name, client_id=client_id)
+        elif order_number:
+            entries = ctx.index.find_order(order_number, client_id=client_id)
         else:
             entries = ctx.index.find(
                 client_id=client_id or "",
@@ -137,11 +138,25 @@ def list_executions(
                 since=since.timestamp() if since else None,
                 limit=1000,
             )
+        entries = [
+            entry
+            for entry in entries
+            if (not customer_name or name_key(customer_name) in name_key(entry.customer_name or ""))
+            and (not customer_id or entry.customer_id == customer_id)
+            and (not project_id or entry.project_id == project_id)
+            and (not client_id or entry.client_id == client_id)
+            and (
+                not since
+                or datetime.fromisoformat(entry.started_at.replace("Z", "+00:00")) >= since
+            )
+        ]
         offset = int(token.get("offset", 0))
         rows: list[ExecutionRow] = []
         position = offset
         for position, entry in enumerate(entries[offset:], start=offset):  # noqa: B007
             row = describe(ctx, entry.execution_arn)
+            if entry.customer_name:
+                row = replace(row, customer_name=entry.customer_name)
             if _kind_matches(kind, row) and (not status or row.status == status):
                 rows.append(row)
             if len(rows) >= limit:

@@ -263,6 +263,21 @@ def _choice(ctx: OpsContext, source: ExecutionRow) -> tuple[str, str] | None:
     return recorded_choice(build_timeline(ctx, source.arn))
 
 
+def _indexed_name(ctx: OpsContext, source: ExecutionRow) -> str | None:
+    """The customer's name the index recorded for the source, so replays are found by it."""
+    if not (source.client_id and source.customer_id and source.project_id):
+        return None
+    entries = ctx.index.find(
+        client_id=source.client_id,
+        customer_id=source.customer_id,
+        project_id=source.project_id,
+        limit=1000,
+    )
+    named = [entry for entry in entries if entry.customer_name]
+    mine = [entry for entry in named if entry.execution_arn == source.arn]
+    return (mine or named)[0].customer_name if named else None
+
+
 def run_replay(
     ctx: OpsContext,
     plan: ReplayPlan,
@@ -303,6 +318,7 @@ def run_replay(
         customer_id=plan.source.customer_id,
         project_id=plan.source.project_id,
         replay_of=plan.source.arn,
+        customer_name=plan.source.customer_name or _indexed_name(ctx, plan.source),
     )
     result = ReplayResult(plan, started=True, execution_arn=arn, status="RUNNING")
     deadline = time.monotonic() + wait_seconds

@@ -59,6 +59,7 @@ FILTER_NAMES = (
     "customer",
     "project",
     "order",
+    "name",
     "since",
     "class",
     "repair",
@@ -179,11 +180,12 @@ def _list_filters(args: MultiDict[str, str]) -> dict[str, Any]:
     kind = (args.get("kind") or "booking").strip().lower()
     if kind not in KINDS:
         raise _Refusal(400, f"Kind must be one of {', '.join(KINDS)}.")
-    client, customer, project, order = (
-        _filter_value(args, n) for n in ("client", "customer", "project", "order")
+    client, customer, project, order, name = (
+        _filter_value(args, n) for n in ("client", "customer", "project", "order", "name")
     )
     return {
         "order_number": order,
+        "customer_name": name,
         "status": status,
         "kind": kind,
         "client_id": client,

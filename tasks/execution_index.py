@@ -20,6 +20,12 @@ from boto3.dynamodb.conditions import Attr, Key
 RETENTION_SECONDS = 90 * 86400
 BY_CLIENT = "by_client"
 BY_CUSTOMER = "by_customer"
+NAME_SEARCH = "customer_name_search"  # lower-cased: DynamoDB's contains() is case-sensitive
+
+
+def name_key(text: str) -> str:
+    """How names are compared: case-folded, runs of whitespace as one space."""
+    return " ".join(text.split()).casefold()
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,7 @@ class IndexedExecution:
     started_at: str  # ISO 8601, UTC
     replay_of: str | None = None
     order_number: str | None = None  # PF360's order number, when the starter knew it
+    customer_name: str | None = None  # the token's `name` claim, for search; never identity
 
     @property
     def name(self) -> str:
@@ -57,6 +64,7 @@ class ExecutionIndex:
         started: float | None = None,
         replay_of: str | None = None,
         order_number: str | None = None,
+        customer_name: str | None = None,
     ) -> IndexedExecution:
         moment = started if started is not None else time.time()
         entry = IndexedExecution(
@@ -68,6 +76,7 @@ class ExecutionIndex:
             _iso(moment),
             replay_of,
             order_number or None,
+            customer_name or None,
         )
         item = {
             "business_key": f"{client_id}#{customer_id}#{project_id}",
@@ -85,6 +94,9 @@ class ExecutionIndex:
             item["replay_of"] = replay_of
         if order_number:
             item["order_number"] = order_number
+        if customer_name:
+            item["customer_name"] = customer_name
+            item[NAME_SEARCH] = name_key(customer_name)
         self.table.put_item(Item=item)
         return entry
 
@@ -164,6 +176,31 @@ class ExecutionIndex:
             )
         return []
 
+    def find_name(
+        self, text: str, *, client_id: str | None = None, limit: int = 1000
+    ) -> list[IndexedExecution]:
+        """Executions whose customer's name contains `text`, case-insensitively, newest first.
+
+        Like `find_order`: a filter over the client's items (a query) or, without a client,
+        a scan. Executions started before names were recorded have none and never match."""
+        needle = name_key(text)
+        if not needle:
+            return []
+        request: dict[str, Any] = {"FilterExpression": Attr(NAME_SEARCH).contains(needle)}
+        if client_id:
+            request.update(
+                IndexName=BY_CLIENT, KeyConditionExpression=Key("client_id").eq(client_id)
+            )
+        found: list[IndexedExecution] = []
+        while True:
+            page = self.table.query(**request) if client_id else self.table.scan(**request)
+            found.extend(self._entry(item) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page or len(found) >= limit:
+                break
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        found.sort(key=lambda entry: entry.started_at, reverse=True)
+        return found[:limit]
+
     @staticmethod
     def _entry(item: dict[str, Any]) -> IndexedExecution:
         return IndexedExecution(
@@ -175,4 +212,5 @@ class ExecutionIndex:
             started_at=str(item.get("started_at", "")),
             replay_of=item.get("replay_of"),
             order_number=item.get("order_number"),
+            customer_name=item.get("customer_name"),
         )

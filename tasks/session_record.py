@@ -25,6 +25,7 @@ class SessionRecord:
     environment: str
     auth_token: str
     ttl: int
+    customer_name: str | None = None  # the token's `name` claim, for operators; not identity
 
     def expired(self, now: float | None = None) -> bool:
         return self.ttl <= int(now if now is not None else time.time())
@@ -45,10 +46,11 @@ class SessionRecord:
             environment=str(item.get("environment") or "dev"),
             auth_token=str(item["auth_token"]),
             ttl=int(item["ttl"]),
+            customer_name=str(item["customer_name"]) if item.get("customer_name") else None,
         )
 
     def to_item(self) -> dict[str, Any]:
-        return {
+        item: dict[str, Any] = {
             "session_id": self.session_id,
             "customer_id": self.customer_id,
             "client_id": self.client_id,
@@ -57,6 +59,9 @@ class SessionRecord:
             "auth_token": self.auth_token,
             "ttl": self.ttl,
         }
+        if self.customer_name:
+            item["customer_name"] = self.customer_name
+        return item
 
 
 def read_session(table: Any, session_id: str, *, now: float | None = None) -> SessionRecord | None:

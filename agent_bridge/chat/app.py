@@ -160,5 +160,6 @@ def open_session(
         client_name=identity.client_name,
         environment=environment,
         auth_token=identity.token,
+        customer_name=identity.name,
     )
     return record.session_id

@@ -34,6 +34,8 @@ class Identity:
     client_id: str
     client_name: str
     token: str
+    # The OIDC `name` claim: a display name for operators' searches, never identity.
+    name: str | None = None
 
     def __repr__(self) -> str:  # never the token
         return f"Identity(customer_id={self.customer_id!r}, client_id={self.client_id!r})"
@@ -136,7 +138,17 @@ class TokenValidator:
             client_id=client_id,
             client_name=str(claims.get("client_name") or client_id),
             token=token,
+            name=display_name(claims.get("name")),
         )
+
+
+def display_name(claim: object) -> str | None:
+    """The `name` claim as one line of at most 200 characters, or None when absent or
+    not text (it is shown to operators, never used to decide anything)."""
+    if not isinstance(claim, str):
+        return None
+    text = " ".join(claim.split())[:200]
+    return text or None
 
 
 def bearer_token(authorization: str | None) -> str:

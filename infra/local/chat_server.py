@@ -60,7 +60,9 @@ def sandbox_customers() -> list[dict[str, str]]:
 
 def mint_for(customer_id: str) -> str:
     customer = next(c for c in sandbox_customers() if c["customer_id"] == customer_id)
-    return mint_customer_token(customer_id, customer["client_id"], customer["client_name"])
+    return mint_customer_token(
+        customer_id, customer["client_id"], customer["client_name"], name=customer["name"]
+    )
 
 
 def local_ops_context(stack: LocalStack) -> OpsContext:

@@ -1,6 +1,7 @@
 """Dev tokens: HS256 JWTs that the PF360 sandbox (and, locally, the chat API) accept.
 
-Customer tokens carry `sub` = customer id, `client_id`, `client_name`, `exp`.
+Customer tokens carry `sub` = customer id, `client_id`, `client_name`, `exp` and, when
+given, the OIDC `name` claim (the customer's display name).
 Service tokens carry `sub` = `service:<client_id>` and `scope` = `service`; a replay uses
 one because the customer's own session may be long gone. Local use only: on AWS,
 customer tokens come from the customer's identity provider (RS256 through JWKS).
@@ -56,10 +57,12 @@ def mint_customer_token(
     ttl_seconds: int = 3600,
     secret: str | None = None,
     now: float | None = None,
+    name: str | None = None,
 ) -> str:
-    """A customer's token, as the identity provider would issue it (without 'Bearer ')."""
+    """A customer's token, as the identity provider would issue it (without 'Bearer '):
+    with the OIDC `name` claim when the customer's display name is given."""
     issued = int(now if now is not None else time.time())
-    claims = {
+    claims: dict[str, object] = {
         "sub": customer_id,
         "client_id": client_id,
         "client_name": client_name or client_id,
@@ -68,6 +71,8 @@ def mint_customer_token(
         "iat": issued,
         "exp": issued + ttl_seconds,
     }
+    if name:
+        claims["name"] = name
     return jwt.encode(claims, secret or dev_secret(), algorithm=ALGORITHM)
 
 
@@ -99,12 +104,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--customer", required=True, help="customer id, e.g. CUST001")
     parser.add_argument("--client", required=True, help="client id, e.g. acme-corp")
     parser.add_argument("--client-name", default=None)
+    parser.add_argument("--name", default=None, help="the customer's display name (OIDC name)")
     parser.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds")
     args = parser.parse_args(argv)
     if not args.customer.strip() or not args.client.strip() or args.ttl <= 0:
         print("CUSTOMER and CLIENT must be set and the TTL positive.", file=sys.stderr)
         return 2
-    print(mint_customer_token(args.customer, args.client, args.client_name, ttl_seconds=args.ttl))
+    print(
+        mint_customer_token(
+            args.customer, args.client, args.client_name, ttl_seconds=args.ttl, name=args.name
+        )
+    )
     return 0
 
 

@@ -13,13 +13,28 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from flask import Flask
 
+from agent_bridge.chat.app import open_session
+from agent_bridge.chat.auth import TokenValidator
 from agent_bridge.flow_driver import STATUS_DONE, STATUS_WAITING, FlowView
+from agent_bridge.sessions import SessionStore
+from infra.local.chat_server import local_ops_context, mint_for
+from infra.local.dev_tokens import local_auth_config
 from infra.local.pf360_sandbox import SandboxControl
 from infra.local.stack import LocalStack
 from ops.cli import schedctl
 from ops.stop import CUSTOMER_MESSAGE
-from tests.integration.workflow_helpers import Flows, make_session, timezone_of, wait_for_end
+from ops.web import ops_console
+from tasks.session_record import SessionRecord
+from tests.integration.workflow_helpers import (
+    MINTED_TOKENS,
+    Flows,
+    make_session,
+    table,
+    timezone_of,
+    wait_for_end,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -312,3 +327,57 @@ def test_search_by_order_number_finds_the_projects_executions(cli: Schedctl, flo
     scoped = cli.json("executions", "list", "--order", "ORD-2025-002", "--client", "sunrise-homes")
     assert scoped["executions"] == []
     assert cli.json("executions", "list", "--order", "ORD-NOPE")["executions"] == []
+
+
+def signed_in(local_stack: LocalStack, customer_id: str) -> SessionRecord:
+    """A session made as the chat API makes it: the local sign-in's token (with the
+    customer's `name` claim), validated, then opened in the stack's sessions table."""
+    token = mint_for(customer_id)
+    MINTED_TOKENS.append(token)
+    identity = TokenValidator(local_auth_config()).validate(f"Bearer {token}")
+    store = SessionStore(table(local_stack, "SessionsTable"))
+    record = store.get(open_session(store, identity, None, "dev"))
+    assert record is not None
+    return record
+
+
+def test_search_by_part_of_the_customers_name_in_any_case(
+    cli: Schedctl, flows: Flows, local_stack: LocalStack
+) -> None:
+    since = mark()
+    dana = signed_in(local_stack, "CUST001")  # Dana Whitfield
+    assert dana.customer_name == "Dana Whitfield"
+    booked = flows.book(dana)
+    assert booked.status == STATUS_DONE, booked
+    luis = flows.start(signed_in(local_stack, "CUST002"), "22345")  # Luis Romero
+
+    def found(*args: str) -> dict[str, dict[str, Any]]:
+        listed = cli.json("executions", "list", "--since", since, *args)["executions"]
+        return {row["name"]: row for row in listed}
+
+    for text in ("whitF", "DANA WHITFIELD", "  dana  "):
+        rows = found("--name", text)
+        assert set(rows) == {name_of(booked)}, (text, rows)
+    row = rows[name_of(booked)]
+    assert (row["customer_id"], row["customer_name"]) == ("CUST001", "Dana Whitfield")
+    assert (row["status"], row["outcome"]) == ("SUCCEEDED", "booked")
+    assert set(found("--name", "romero")) == {name_of(luis)}
+    assert found("--name", "whitfield", "--client", "sunrise-homes") == {}
+    assert found("--name", "nobody by that name") == {}
+    table_out = cli("executions", "list", "--since", since, "--name", "whit").stdout
+    assert "Dana Whitfield" in table_out and name_of(luis) not in table_out
+    shown = cli("executions", "show", name_of(booked)).stdout
+    assert "CUST001 (Dana Whitfield)" in shown
+
+    # The console's list filter is the same field, with the same answers.
+    app = Flask(__name__)
+    app.register_blueprint(ops_console(lambda: local_ops_context(local_stack), None))
+    console = app.test_client()
+    answer = console.get(
+        "/ops/", query_string={"name": "WHITfield", "since": since, "format": "json"}
+    )
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert [r["name"] for r in answer.get_json()["executions"]] == [name_of(booked)]
+    page = console.get("/ops/", query_string={"name": "romero", "since": since, "kind": "all"})
+    html = page.get_data(as_text=True)
+    assert name_of(luis) in html and "Luis Romero" in html and name_of(booked) not in html

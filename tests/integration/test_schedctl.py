@@ -53,6 +53,7 @@ ROW_FIELDS = {
     "repair",
     "waiting_in",
     "operator_cause",
+    "customer_name",
 }
 
 

@@ -133,3 +133,13 @@ def test_a_page_token_of_another_shape_is_a_sentence() -> None:
     response = app.test_client().get("/ops/?format=json&page=WzFd")  # base64 of "[1]"
     assert response.status_code == 400
     assert response.get_json()["error"] == "That page token is not one this tool gave out."
+
+
+def test_the_name_filter_is_offered_and_checked_before_aws() -> None:
+    """`name` is the same filter as `schedctl executions list --name`; too long a value is
+    a sentence, not a query."""
+    response = client().get("/ops/?name=" + "w" * 65 + "&format=json")
+    assert response.status_code == 400
+    assert "The name filter must be at most 64 characters" in response.get_json()["error"]
+    page = client().get("/ops/?since=yesterday&name=Whit").get_data(as_text=True)
+    assert '<input type="text" name="name" value="Whit"' in page
