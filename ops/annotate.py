@@ -66,13 +66,13 @@ class RepairFinder:
         return self._rows[arn]
 
     def customer_name_of(self, row: ExecutionRow) -> str | None:
-        """The name the index recorded for this execution, else for a sibling of the same
-        customer (the customer id is the identity; the name only labels it)."""
-        entries = self._project(row)
-        for entry in entries:
-            if entry.execution_arn == row.arn and entry.customer_name:
-                return entry.customer_name
-        return next((entry.customer_name for entry in entries if entry.customer_name), None)
+        """The name the index recorded for this very execution (the customer id is the
+        identity; the name only labels it). Not a sibling's: a name is what the customer's
+        token said when that flow started, and another session may have said otherwise."""
+        for entry in self._project(row):
+            if entry.execution_arn == row.arn:
+                return entry.customer_name or None
+        return None
 
     def repair_of(self, row: ExecutionRow) -> tuple[str, str] | None:
         """(`replayed` or `booked_since`, the repairing execution's name), or None."""

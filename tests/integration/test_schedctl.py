@@ -110,7 +110,7 @@ class Schedctl:
         self.base = ["--endpoint-url", local_stack.endpoint_url, "--region", "us-east-1"]
 
     def __call__(self, *args: str, code: int = 0) -> Result:
-        result = CliRunner(env={"COLUMNS": "160"}).invoke(  # the width of a wide terminal
+        result = CliRunner(env={"COLUMNS": "220"}).invoke(  # a wide terminal: names widen the table
             schedctl,
             [*self.base, *args],
             catch_exceptions=False,
@@ -315,6 +315,7 @@ def test_the_table_shows_each_execution_on_a_line(cli: Schedctl, world: World) -
         "triage",
     ]
     lines = {line.split()[0]: line.split() for line in out.splitlines()[2:] if line.strip()}
+    assert world.auth in lines, out
     assert lines[world.auth][1:6] == ["FAILED", "PF360_AUTH", "acme-corp", "CUST002", "22346"]
     assert lines[world.slot_gone][2] == "SLOT_GONE"
     assert "next page" not in out
