@@ -209,18 +209,7 @@ class FlowDriver:
         while True:
             described = self.sfn.describe_execution(executionArn=flow.execution_arn)
             if described["status"] != "RUNNING":
-                message, output = ended_execution_result(described, BOOKING_FAILED_MESSAGE)
-                return FlowView(
-                    status=STATUS_DONE,
-                    message=message,
-                    step=checkpoint.STEP_DONE,
-                    outcome=output.get("outcome") or checkpoint.OUTCOME_FAILED,
-                    result=output,
-                    execution_arn=flow.execution_arn,
-                    flow_id=flow.flow_id,
-                    project_id=flow.project_id,
-                    seq=flow.seq,
-                )
+                return _ended_view(described, flow)
             if time.monotonic() >= end:
                 return FlowView(
                     status=STATUS_WORKING,
@@ -240,18 +229,7 @@ class FlowDriver:
         latest = checkpoint.read(self.table, cp.session_id)
         if latest is not None and latest.seq > cp.seq:
             return FlowView.of(latest)
-        message, output = ended_execution_result(described, BOOKING_FAILED_MESSAGE)
-        return FlowView(
-            status=STATUS_DONE,
-            message=message,
-            step=checkpoint.STEP_DONE,
-            outcome=output.get("outcome") or checkpoint.OUTCOME_FAILED,
-            result=output,
-            execution_arn=cp.execution_arn,
-            flow_id=cp.flow_id,
-            project_id=cp.project_id,
-            seq=cp.seq,
-        )
+        return _ended_view(described, cp)
 
     # ------------------------------------------------------------------ booking
 
@@ -485,6 +463,22 @@ class FlowDriver:
 def taken_over(cp: Checkpoint, flow: Checkpoint) -> bool:
     """The session's item now belongs to a newer flow (not to `flow`, nor its superseded self)."""
     return cp.flow_id not in (flow.flow_id, f"superseded:{flow.flow_id}")
+
+
+def _ended_view(described: dict[str, Any], cp: Checkpoint) -> FlowView:
+    """The booking flow of `cp` as its ended execution tells it (DescribeExecution)."""
+    message, output = ended_execution_result(described, BOOKING_FAILED_MESSAGE)
+    return FlowView(
+        status=STATUS_DONE,
+        message=message,
+        step=checkpoint.STEP_DONE,
+        outcome=output.get("outcome") or checkpoint.OUTCOME_FAILED,
+        result=output,
+        execution_arn=cp.execution_arn,
+        flow_id=cp.flow_id,
+        project_id=cp.project_id,
+        seq=cp.seq,
+    )
 
 
 def ended_execution_result(described: dict[str, Any], fallback: str) -> tuple[str, dict[str, Any]]:

@@ -26,7 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ops import cli_views as views
 from ops.annotate import annotate
 from ops.context import OpsContext, OpsError
-from ops.executions import ExecutionRow, list_executions
+from ops.executions import list_executions
 from ops.failures import group_failures, triaged_failures
 from ops.funnel import booking_funnel
 from ops.replay import (
@@ -40,7 +40,7 @@ from ops.replay import (
 )
 from ops.stop import MAX_REASON_CHARS, stop_flow
 from ops.timeline import add_audit_events, build_timeline
-from ops.triage import CLASSES
+from ops.triage import CLASSES, filter_rows
 
 STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 KINDS = ("booking", "cancellation", "all")
@@ -221,22 +221,9 @@ def executions_list(
         )
     except ValueError as error:  # a foreign page token
         raise click.UsageError(str(error)) from error
-    page.rows[:] = triage_filter(annotate(app.ctx, page.rows), failure_class, repair)
+    page.rows[:] = filter_rows(annotate(app.ctx, page.rows), failure_class, repair)
     data = {"executions": [row.to_dict() for row in page.rows], "next_token": page.next_token}
     app.emit(data, lambda out: views.show_executions(out, page))
-
-
-def triage_filter(
-    rows: list[ExecutionRow], failure_class: str | None, repair: str | None
-) -> list[ExecutionRow]:
-    """The same class and repair filters as the console's."""
-    if failure_class:
-        rows = [row for row in rows if row.failure_class == failure_class]
-    if repair:
-        rows = [
-            row for row in rows if row.status == "FAILED" and row.repaired == (repair == "repaired")
-        ]
-    return rows
 
 
 @executions.command("show")

@@ -8,7 +8,10 @@ plans agree without reading history.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # ops.executions imports this module
+    from ops.executions import ExecutionRow
 
 SYSTEM = "system"
 CUSTOMER = "customer"
@@ -68,3 +71,16 @@ def operator_text(cause: dict[str, Any] | None) -> str:
     if cause.get("request_id"):
         parts.append(f"request {cause['request_id']}")
     return ", ".join(parts)
+
+
+def filter_rows(
+    rows: list[ExecutionRow], failure_class: str | None, repair: str | None
+) -> list[ExecutionRow]:
+    """The class and repair filters, the same in schedctl and the console."""
+    if failure_class:
+        rows = [row for row in rows if row.failure_class == failure_class]
+    if repair:
+        rows = [
+            row for row in rows if row.status == "FAILED" and row.repaired == (repair == "repaired")
+        ]
+    return rows

@@ -45,7 +45,7 @@ from ops.graph import render_svg as graph_svg
 from ops.replay import ReplayPlan, audit_trail, plan_replay, run_replay
 from ops.stop import MAX_REASON_CHARS, stop_flow
 from ops.timeline import Step, Timeline, add_audit_events, build_timeline, recorded_choice
-from ops.triage import CLASS_TEXT, CLASSES
+from ops.triage import CLASS_TEXT, CLASSES, filter_rows
 
 log = logging.getLogger(__name__)
 
@@ -378,7 +378,7 @@ def ops_console(
             page = list_executions(contexts.get(), limit=PAGE_SIZE, page_token=token, **filters)
         except ValueError as error:
             raise _Refusal(400, str(error)) from None
-        page.rows[:] = _triaged(annotate(contexts.get(), page.rows), failure_class, repair)
+        page.rows[:] = filter_rows(annotate(contexts.get(), page.rows), failure_class, repair)
         if _wants_json():
             body = {"executions": [r.to_dict() for r in page.rows], "next": page.next_token}
             return jsonify(body), 200
@@ -520,18 +520,6 @@ def ops_console(
         )
 
     return bp
-
-
-def _triaged(
-    rows: list[ExecutionRow], failure_class: str | None, repair: str | None
-) -> list[ExecutionRow]:
-    if failure_class:
-        rows = [row for row in rows if row.failure_class == failure_class]
-    if repair:
-        rows = [
-            row for row in rows if row.status == "FAILED" and row.repaired == (repair == "repaired")
-        ]
-    return rows
 
 
 def _list_page(
