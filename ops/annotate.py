@@ -76,8 +76,12 @@ class RepairFinder:
 
     def repair_of(self, row: ExecutionRow) -> tuple[str, str] | None:
         """(`replayed` or `booked_since`, the repairing execution's name), or None."""
-        started = _moment(row.started)
-        for entry in self._project(row):  # newest first
+        entries = self._project(row)
+        # The failed flow's own index entry has the index's precision; the row's start is
+        # whole seconds, which would count a booking made just before it as a repair.
+        own = next((entry for entry in entries if entry.execution_arn == row.arn), None)
+        started = _moment(own.started_at if own is not None else row.started)
+        for entry in entries:  # newest first
             if entry.execution_arn == row.arn or entry.kind == "cancellation":
                 continue
             entered = _moment(entry.started_at)
