@@ -186,9 +186,10 @@ class FlowDriver:
         delay = self.first_poll_interval
         while True:
             cp = checkpoint.read(self.table, session_id)
+            if cp is not None and flow is not None and flow.execution_arn and taken_over(cp, flow):
+                # (Also while the newer flow is still starting: its view is not this answer.)
+                return self._outcome_of(flow, end)
             if cp is not None and cp.seq > after_seq and cp.step != checkpoint.STEP_STARTING:
-                if flow is not None and flow.execution_arn and taken_over(cp, flow):
-                    return self._outcome_of(flow, end)
                 return FlowView.of(cp)
             now = time.monotonic()
             if cp is not None and cp.execution_arn and now >= next_stall_check:
@@ -227,8 +228,9 @@ class FlowDriver:
         if described["status"] == "RUNNING":
             return None
         latest = checkpoint.read(self.table, cp.session_id)
-        if latest is not None and latest.seq > cp.seq:
+        if latest is not None and latest.seq > cp.seq and not taken_over(latest, cp):
             return FlowView.of(latest)
+        # (A newer flow that has taken the item over does not answer for this one.)
         return _ended_view(described, cp)
 
     # ------------------------------------------------------------------ booking
@@ -292,7 +294,7 @@ class FlowDriver:
             view.message = f"{ENDED_MESSAGE} ({cp.message})" if cp.message else ENDED_MESSAGE
             return view
         if not cp.waiting:
-            return self.wait_for_change(session_id, cp.seq)
+            return self.wait_for_change(session_id, cp.seq, flow=cp)
         problem = check_answer(cp, answer)
         if problem is not None:
             view = FlowView.of(cp)

@@ -7,6 +7,7 @@ the answer against the sandbox ledger: what the customer was told must be what P
 from __future__ import annotations
 
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from agent_bridge.flow_driver import FlowView
 from infra.local.pf360_sandbox import SandboxControl
 from infra.local.stack import LocalStack
+from tasks import checkpoint
 from tests.integration.workflow_helpers import Flows, timezone_of
 
 pytestmark = [
@@ -70,3 +72,28 @@ def test_a_new_booking_does_not_drop_a_confirmation_that_is_already_booking(
     # The new booking starts once the first has finished.
     assert started.project_id == SCHEDULED, started
     assert started.step == "await_date", started
+
+
+def test_a_confirmation_is_answered_by_its_own_flow_while_a_newer_one_is_still_starting(
+    flows: Flows,
+) -> None:
+    """The same race made deterministic (it failed CI once): the confirmation's flow has
+    booked and ended, and the agent's new booking has claimed the session's item but not yet
+    started its execution. The confirmation's answer is its own booking, not the new flow's
+    "still working"."""
+    session = flows.session()
+    flows.to_slots(session, UNSCHEDULED)
+    answered_flow = checkpoint.read(flows.driver.table, session.session_id)
+    assert answered_flow is not None and answered_flow.execution_arn
+    at = answered_flow.offer["times"][0]
+    done = flows.driver.resume(session.session_id, {"time": at})
+    assert done.outcome == "booked", done
+    checkpoint.claim(flows.driver.table, session.session_id, uuid.uuid4().hex, SCHEDULED)
+
+    view = flows.driver.wait_for_change(
+        session.session_id, answered_flow.seq, deadline=2.0, flow=answered_flow
+    )
+
+    assert view.flow_id == answered_flow.flow_id, view
+    assert view.outcome == "booked", view
+    assert view.result["time"] == at, view
