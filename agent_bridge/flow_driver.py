@@ -37,6 +37,8 @@ STILL_WORKING_MESSAGE = "I'm still working on that; please ask me again in a mom
 ENDED_MESSAGE = "That booking session has already ended; ask to schedule again to start over."
 BOOKING_FAILED_MESSAGE = "Something went wrong on our side; nothing was booked. Please try again."
 CANCEL_FAILED_MESSAGE = "The cancellation could not be completed."
+# The operator code of a booking whose execution could not be started.
+START_FAILED = "START_FAILED"
 SUPERSEDED = "You started a new booking, so the earlier one was dropped."
 EARLIER_STILL_WORKING_MESSAGE = (
     "I'm still finishing your earlier booking; please ask me again in a moment."
@@ -105,6 +107,22 @@ class FlowView:
             "result": self.result,
             "project_id": self.project_id,
         }
+
+
+def execution_arn_of(state_machine_arn: str, name: str) -> str:
+    """The ARN StartExecution gives an execution `name` of this state machine
+    (`arn:aws:states:<region>:<account>:execution:<machine>:<name>`)."""
+    prefix, marker, machine = state_machine_arn.partition(":stateMachine:")
+    return f"{prefix}:execution:{machine}:{name}" if marker else f"{state_machine_arn}:{name}"
+
+
+def resume_output(cp: Checkpoint, answer: dict[str, Any]) -> dict[str, Any]:
+    """SendTaskSuccess's output: the flow state the waiting task published plus the answer
+    (the state machine takes it as `$.flow`). A task parked by an earlier version published
+    no flow: its execution takes the bare answer."""
+    if not cp.flow:
+        return dict(answer)
+    return {**cp.flow, "answer": dict(answer)}
 
 
 def execution_name(
@@ -208,7 +226,7 @@ class FlowDriver:
         """How `flow` ended, from its execution (its checkpoint now belongs to a newer flow)."""
         assert flow.execution_arn
         while True:
-            described = self.sfn.describe_execution(executionArn=flow.execution_arn)
+            described = self._describe(flow.execution_arn)
             if described["status"] != "RUNNING":
                 return _ended_view(described, flow)
             if time.monotonic() >= end:
@@ -224,7 +242,8 @@ class FlowDriver:
 
     def _ended_execution(self, cp: Checkpoint) -> FlowView | None:
         """The execution ended without moving the checkpoint: report its own outcome."""
-        described = self.sfn.describe_execution(executionArn=cp.execution_arn)
+        assert cp.execution_arn
+        described = self._describe(cp.execution_arn)
         if described["status"] == "RUNNING":
             return None
         latest = checkpoint.read(self.table, cp.session_id)
@@ -232,6 +251,18 @@ class FlowDriver:
             return FlowView.of(latest)
         # (A newer flow that has taken the item over does not answer for this one.)
         return _ended_view(described, cp)
+
+    def _describe(self, execution_arn: str) -> dict[str, Any]:
+        """DescribeExecution; an execution that does not exist (yet) counts as running: a
+        starting flow's item names its execution before StartExecution has answered, and a
+        StartExecution that failed marks the item failed itself."""
+        try:
+            described: dict[str, Any] = self.sfn.describe_execution(executionArn=execution_arn)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ExecutionDoesNotExist":
+                raise
+            return {"status": "RUNNING", "executionArn": execution_arn}
+        return described
 
     # ------------------------------------------------------------------ booking
 
@@ -260,7 +291,9 @@ class FlowDriver:
                 return settled
             previous = checkpoint.read(self.table, session.session_id)
         flow_id = uuid.uuid4().hex
-        seq = checkpoint.claim(self.table, session.session_id, flow_id, project_id)
+        name = execution_name("book", session.client_id, session.customer_id, project_id, flow_id)
+        expected_arn = execution_arn_of(self.booking_arn, name)
+        seq = checkpoint.claim(self.table, session.session_id, flow_id, project_id, expected_arn)
         flow = FlowInput(
             session_id=session.session_id,
             flow_id=flow_id,
@@ -273,11 +306,29 @@ class FlowDriver:
             customer_id=session.customer_id,
             project_id=project_id,
         )
-        name = execution_name("book", session.client_id, session.customer_id, project_id, flow_id)
-        started = self.sfn.start_execution(
-            stateMachineArn=self.booking_arn, name=name, input=json.dumps(flow.to_dict())
-        )
-        checkpoint.set_execution(self.table, session.session_id, flow_id, started["executionArn"])
+        try:
+            started = self.sfn.start_execution(
+                stateMachineArn=self.booking_arn, name=name, input=json.dumps(flow.to_dict())
+            )
+        except Exception:
+            # The item must not say "starting" for an execution that may never exist.
+            checkpoint.finish(
+                self.table,
+                session_id=session.session_id,
+                flow_id=flow_id,
+                outcome=checkpoint.OUTCOME_FAILED,
+                message=BOOKING_FAILED_MESSAGE,
+                result={
+                    "outcome": checkpoint.OUTCOME_FAILED,
+                    "error": START_FAILED,
+                    "cause": BOOKING_FAILED_MESSAGE,
+                },
+            )
+            raise
+        if started["executionArn"] != expected_arn:
+            checkpoint.set_execution(
+                self.table, session.session_id, flow_id, started["executionArn"]
+            )
         self._index("booking", started["executionArn"], session, project_id, order_number)
         return self.wait_for_change(session.session_id, seq)
 
@@ -303,7 +354,9 @@ class FlowDriver:
         if not checkpoint.record_answer(self.table, session_id, cp.flow_id, cp.seq, answer):
             return self.wait_for_change(session_id, cp.seq, flow=cp)
         try:
-            self.sfn.send_task_success(taskToken=cp.task_token, output=json.dumps(answer))
+            self.sfn.send_task_success(
+                taskToken=cp.task_token, output=json.dumps(resume_output(cp, answer))
+            )
         except ClientError as error:
             if error.response["Error"]["Code"] not in STALE_TOKEN_ERRORS:
                 raise

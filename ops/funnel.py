@@ -63,7 +63,7 @@ def _reached(ctx: OpsContext, row: ExecutionRow) -> set[str]:
         if event["type"].endswith("StateEntered")
     }
     reached = {"started"}
-    if "FetchSlots" in entered:
+    if "AwaitSlot" in entered or "FetchSlots" in entered:  # (FetchSlots: older executions)
         reached.add("date_chosen")
     if "Book" in entered:
         reached.add("time_chosen")

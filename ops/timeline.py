@@ -132,6 +132,8 @@ def build_timeline(ctx: OpsContext, arn: str, *, now: datetime | None = None) ->
         elif kind == "TaskScheduled":
             steps[-1].attempts += 1
             _read_offer(steps[-1], event["taskScheduledEventDetails"].get("parameters"))
+        elif kind == "TaskSubmitted":
+            _read_published_offer(steps[-1], event["taskSubmittedEventDetails"].get("output"))
         elif kind in ("TaskFailed", "TaskTimedOut", "LambdaFunctionFailed"):
             failure: dict[str, Any] = next(
                 (v for k, v in event.items() if k.endswith("EventDetails")), {}
@@ -145,8 +147,7 @@ def build_timeline(ctx: OpsContext, arn: str, *, now: datetime | None = None) ->
             step.duration_seconds = round((stamp - entered_at[len(steps) - 1]).total_seconds(), 3)
             output = _json(event["stateExitedEventDetails"].get("output"))
             if step.state in AWAIT_STATES and isinstance(output, dict):
-                answer = output.get("answer")
-                step.chosen = answer if isinstance(answer, dict) else None
+                step.chosen = _answer_in(output)
             if step.state in BOOK_STATES and isinstance(output, dict):
                 step.output = output
         elif kind == "ExecutionFailed":
@@ -275,6 +276,32 @@ def _read_offer(step: Step, parameters: str | None) -> None:
     else:
         step.offered = list(flow.get("times") or [])
         step.offered_date = flow.get("date")
+
+
+def _read_published_offer(step: Step, output: str | None) -> None:
+    """What a waiting step offered, as its task returned it (the task fetches the offer, so
+    its payload holds only what an earlier visit offered); never the token."""
+    if step.state not in AWAIT_STATES:
+        return
+    returned = (_json(output) or {}).get("Payload")
+    offer = returned.get("offer") if isinstance(returned, dict) else None
+    if not isinstance(offer, dict):
+        return
+    if step.state == "AwaitDate":
+        step.offered = list(offer.get("dates") or [])
+    else:
+        step.offered = list(offer.get("times") or [])
+        step.offered_date = offer.get("date")
+
+
+def _answer_in(output: dict[str, Any]) -> dict[str, Any] | None:
+    """The customer's answer in a waiting step's output: `$.flow.answer` (`$.answer` in
+    executions started before the waits fetched their own offers)."""
+    flow = output.get("flow")
+    answer = flow.get("answer") if isinstance(flow, dict) else None
+    if answer is None:
+        answer = output.get("answer")
+    return answer if isinstance(answer, dict) else None
 
 
 def recorded_choice(timeline: Timeline) -> tuple[str, str] | None:

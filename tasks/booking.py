@@ -3,8 +3,11 @@
 The handlers in tasks/handlers/ only translate events; everything that decides lives here,
 so unit tests reach it without a state machine and the ASL stays a readable map of turns.
 
-Execution state (`$.flow`) after FetchDates: `{request_id, dates, date, times, notice}`.
-`request_id` lives only there: never in a session row, never shown to the customer.
+Execution state (`$.flow`) from AwaitDate on: `{request_id, dates, date, times, notice,
+answer}`. The waiting task publishes it (without notice and answer) with its task token in the
+checkpoint, and the bridge resumes the wait with it plus the customer's `answer`, so that
+`request_id` stays in the execution's state: never in a session row, never shown to the
+customer (the flows table holds it only while the flow waits).
 """
 
 from __future__ import annotations
@@ -85,7 +88,7 @@ def fetch_slots(
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """FetchSlots: the free times on the chosen date (checked against the offer first)."""
-    current = dict(state)
+    current = {key: value for key, value in state.items() if key != "answer"}
     day = answer.get("date") or current.get("date")
     if not isinstance(day, str) or day not in current.get("dates", []):
         offered = ", ".join(current.get("dates", [])[:10])
@@ -267,6 +270,19 @@ def replay(
         return book(api, flow, state, {"time": time}, confirm=confirm, attempt=attempt, now=now)
     except SlotTaken as taken:
         raise SLOT_GONE(str(taken)) from None
+
+
+CARRIED_FLOW_KEYS = ("request_id", "dates", "date", "times")
+
+
+def carried_flow(state: dict[str, Any]) -> dict[str, Any]:
+    """The flow state a waiting step continues with: its notice has been told (it is in the
+    offer's message) and the next answer replaces the last one."""
+    flow = {key: state.get(key) for key in CARRIED_FLOW_KEYS}
+    flow["dates"] = list(flow["dates"] or [])
+    flow["times"] = list(flow["times"] or [])
+    flow["notice"] = None
+    return flow
 
 
 def describe_offer(step: str, state: dict[str, Any]) -> tuple[dict[str, Any], str]:

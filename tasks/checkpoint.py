@@ -1,7 +1,9 @@
 """The checkpoint: one item per chat session in the flows table, the booking flow's public face.
 
-The parked task of each Await state writes `{step, offer, task_token, seq, message}`; the
-final states write `step: done` with the outcome. The bridge, after StartExecution or
+The task of each Await state fetches the offer and writes `{step, offer, flow, task_token,
+seq, message}` in one write (`flow` is the execution state the flow continues with, which the
+bridge hands back with the customer's answer in SendTaskSuccess); the final states write
+`step: done` with the outcome. The bridge, after StartExecution or
 SendTaskSuccess, polls the item until `seq` moves. Task tokens never leave this table.
 
 Ownership: the bridge writes `flow_id` when it starts a flow; a task writes only while the
@@ -49,6 +51,10 @@ class Checkpoint:
     execution_arn: str | None = None
     project_id: str | None = None
     offer: dict[str, Any] = field(default_factory=dict)
+    # The execution's next `$.flow` (request_id, dates, date, times), written by the waiting
+    # task with its token; the bridge resumes with it plus the answer. Empty when the task
+    # that parked predates this (its state machine takes the bare answer).
+    flow: dict[str, Any] = field(default_factory=dict, repr=False)
     message: str | None = None
     outcome: str | None = None
     result: dict[str, Any] = field(default_factory=dict)
@@ -72,6 +78,7 @@ class Checkpoint:
             execution_arn=item.get("execution_arn"),
             project_id=item.get("project_id"),
             offer=_plain(item.get("offer") or {}),
+            flow=_plain(item.get("flow") or {}),
             message=item.get("message"),
             outcome=item.get("outcome"),
             result=_plain(item.get("result") or {}),
@@ -114,17 +121,25 @@ def read(table: Any, session_id: str) -> Checkpoint | None:
     return Checkpoint.from_item(item) if item else None
 
 
-def claim(table: Any, session_id: str, flow_id: str, project_id: str) -> int:
-    """The bridge takes the session's item for a new flow; returns the new seq."""
+def claim(
+    table: Any, session_id: str, flow_id: str, project_id: str, execution_arn: str
+) -> int:
+    """The bridge takes the session's item for a new flow; returns the new seq.
+
+    `execution_arn` is the ARN the flow's execution will have (it follows from the state
+    machine and the execution's name), recorded before StartExecution so that one write
+    serves both. While `step` is `starting` it names an execution that may not exist yet
+    (or never will, if StartExecution fails): readers treat ExecutionDoesNotExist as that."""
     now = _now()
     response = table.update_item(
         Key={"session_id": session_id},
         UpdateExpression=(
             "SET flow_id = :flow, project_id = :project, step = :step, updated_at = :now, "
             "expires_at = :expires, message = :none, outcome = :none, offer = :empty, "
-            "#result = :empty ADD seq :one REMOVE task_token, answer, answered_seq, execution_arn"
+            "#result = :empty, execution_arn = :arn ADD seq :one "
+            "REMOVE task_token, answer, answered_seq, #flow"
         ),
-        ExpressionAttributeNames={"#result": "result"},
+        ExpressionAttributeNames={"#result": "result", "#flow": "flow"},
         ExpressionAttributeValues={
             ":flow": flow_id,
             ":project": project_id,
@@ -134,6 +149,7 @@ def claim(table: Any, session_id: str, flow_id: str, project_id: str) -> int:
             ":none": None,
             ":empty": {},
             ":one": 1,
+            ":arn": execution_arn,
         },
         ReturnValues="UPDATED_NEW",
     )
@@ -141,12 +157,14 @@ def claim(table: Any, session_id: str, flow_id: str, project_id: str) -> int:
 
 
 def set_execution(table: Any, session_id: str, flow_id: str, execution_arn: str) -> None:
-    """Record which execution runs the flow (after StartExecution returns)."""
+    """Correct the execution the flow's item names (StartExecution answered another ARN than
+    the one `claim` recorded, e.g. when started through an alias); the flow's waiting task
+    records its own ARN too."""
     try:
         table.update_item(
             Key={"session_id": session_id},
             UpdateExpression="SET execution_arn = :arn",
-            ConditionExpression="flow_id = :flow AND attribute_not_exists(execution_arn)",
+            ConditionExpression="flow_id = :flow",
             ExpressionAttributeValues={":arn": execution_arn, ":flow": flow_id},
         )
     except ClientError as error:
@@ -164,23 +182,27 @@ def park(
     offer: dict[str, Any],
     message: str,
     task_token: str,
+    flow: dict[str, Any] | None = None,
 ) -> bool:
-    """The parked task publishes its offer and token; False if another flow owns the item."""
+    """The waiting task publishes its offer, token and the flow state to continue with, in
+    one write; False if another flow owns the item."""
     now = _now()
     updated = _update_if(
         table,
         Key={"session_id": session_id},
         UpdateExpression=(
             "SET step = :step, offer = :offer, message = :message, task_token = :token, "
-            "execution_arn = :arn, updated_at = :now, expires_at = :expires ADD seq :one "
-            "REMOVE answer, answered_seq"
+            "execution_arn = :arn, updated_at = :now, expires_at = :expires, #flow = :state "
+            "ADD seq :one REMOVE answer, answered_seq"
         ),
+        ExpressionAttributeNames={"#flow": "flow"},
         ConditionExpression="flow_id = :flow AND (attribute_not_exists(step) OR step <> :done)",
         ExpressionAttributeValues={
             ":step": step,
             ":offer": offer,
             ":message": message,
             ":token": task_token,
+            ":state": flow or {},
             ":arn": execution_arn,
             ":now": now,
             ":expires": now + AWAIT_RETENTION_SECONDS,
@@ -240,9 +262,9 @@ def finish(
     updated = _update_if(
         table,
         Key={"session_id": session_id},
-        UpdateExpression=update + " ADD seq :one REMOVE task_token",
+        UpdateExpression=update + " ADD seq :one REMOVE task_token, #flow",
         ConditionExpression="flow_id = :flow",
-        ExpressionAttributeNames={"#result": "result"},
+        ExpressionAttributeNames={"#result": "result", "#flow": "flow"},
         ExpressionAttributeValues=values,
     )
     return updated is not None
@@ -266,10 +288,10 @@ def confirming(
         UpdateExpression=(
             "SET step = :step, message = :message, #result = :pending, "
             "execution_arn = :arn, updated_at = :now, expires_at = :expires ADD seq :one "
-            "REMOVE task_token, answer, answered_seq"
+            "REMOVE task_token, answer, answered_seq, #flow"
         ),
         ConditionExpression="flow_id = :flow AND step <> :done AND step <> :step",
-        ExpressionAttributeNames={"#result": "result"},
+        ExpressionAttributeNames={"#result": "result", "#flow": "flow"},
         ExpressionAttributeValues={
             ":step": STEP_CONFIRMING,
             ":message": message,

@@ -33,7 +33,7 @@ class Expectation:
 EXPECTED: dict[tuple[str, str], Expectation] = {
     ("Booking", "HappyPath"): Expectation("SUCCEEDED", outcome="booked"),
     ("Booking", "RetryPath"): Expectation(
-        "SUCCEEDED", outcome="booked", retried_states=("FetchDates", "FetchSlots")
+        "SUCCEEDED", outcome="booked", retried_states=("AwaitDate", "AwaitSlot")
     ),
     ("Booking", "AmbiguousBooking"): Expectation(
         "SUCCEEDED", outcome="booked", retried_states=("Book",)

@@ -1,7 +1,7 @@
 """What every task handler shares: the event envelope, settings, the flows table, the logger.
 
 The ASL hands each task `{"state": <execution state>, "context": {execution, attempt, state_name}}`
-(plus `step` and `token` for the parked task). Handlers translate that and call the plain
+(plus `step` and `token` for the waiting tasks of AwaitDate and AwaitSlot). Handlers translate that and call the plain
 functions in tasks/booking.py and tasks/cancellation.py.
 """
 
@@ -34,7 +34,12 @@ class TaskEvent:
 
     @property
     def answer(self) -> dict[str, Any]:
-        value = self.state.get("answer")
+        """The customer's latest answer: `$.flow.answer` (the bridge resumes a wait with the
+        flow plus the answer); `$.answer` in executions started before that."""
+        flow = self.state.get("flow")
+        value = flow.get("answer") if isinstance(flow, dict) else None
+        if value is None:
+            value = self.state.get("answer")
         return dict(value) if isinstance(value, dict) else {}
 
 

@@ -1,12 +1,14 @@
-"""FetchSlots task: the free times on the chosen date, with the stored request_id."""
+"""AwaitSlot's task: the free times on the chosen date, with the stored request_id, published
+with the task token in one checkpoint write (the execution then waits for the time)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from tasks import booking
+from tasks import booking, checkpoint
 from tasks.credentials import pf360_for_flow
 from tasks.handlers.common import logger, parse_event, settings
+from tasks.handlers.waiting import park
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -14,7 +16,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     task = parse_event(event)
     current = settings(task.flow)
     api = pf360_for_flow(current, task.flow)
-    result = booking.fetch_slots(api, task.flow, task.flow_state, task.answer)
-    logger.info("times offered", extra={"date": result["date"], "times": len(result["times"])})
-    # The whole next state: the ASL takes it as is (no path that could fail at run time).
-    return {**task.state, "flow": result}
+    flow = booking.fetch_slots(api, task.flow, task.flow_state, task.answer)
+    logger.info("times offered", extra={"date": flow["date"], "times": len(flow["times"])})
+    return park(task, event, current, checkpoint.STEP_AWAIT_SLOT, flow)

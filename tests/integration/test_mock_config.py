@@ -62,8 +62,8 @@ def test_loader_reads_ranges_and_throws(tmp_path: object) -> None:
     test_case = moto_gaps.load_mock_test_case(
         str(mock_cases.MOCK_CONFIG_PATH), "Booking", "RetryPath"
     )
-    fetch_dates = test_case.state_mocked_responses["FetchDates"].mocked_responses
-    assert [type(r).__name__ for r in fetch_dates] == [
+    await_date = test_case.state_mocked_responses["AwaitDate"].mocked_responses
+    assert [type(r).__name__ for r in await_date] == [
         "MockedResponseThrow",
         "MockedResponseThrow",
         "MockedResponseReturn",

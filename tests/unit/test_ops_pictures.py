@@ -85,19 +85,19 @@ def test_a_task_error_carries_both_sentences_and_never_a_token() -> None:
 def test_the_graph_layout_comes_from_the_asl() -> None:
     rank = ranks(BOOKING)
     assert rank["Route"] == 0
-    assert rank["FetchDates"] == rank["ReplayBook"] == 1
-    assert [rank[s] for s in ("AwaitDate", "FetchSlots", "AwaitSlot", "Book")] == [2, 3, 4, 5]
+    assert rank["AwaitDate"] == rank["ReplayBook"] == 1
+    assert [rank[s] for s in ("AwaitSlot", "Book")] == [2, 3]
     # The unknown-outcome loop hangs below Book: look, decide, then wait or end.
-    assert rank["VerifyBooking"] == 6 and rank["BookingSettled"] == 7
-    assert rank["WaitToVerifyBooking"] == rank["BookingVerified"] == 8
+    assert rank["VerifyBooking"] == 4 and rank["BookingSettled"] == 5
+    assert rank["WaitToVerifyBooking"] == rank["BookingVerified"] == 6
     # Finish is reached only through Catch: below the deepest state that catches into it.
-    assert rank["Finish"] == 9 and rank["Ended"] == 10 and rank["Failed"] == rank["Done"] == 11
+    assert rank["Finish"] == 7 and rank["Ended"] == 8 and rank["Failed"] == rank["Done"] == 9
 
 
 def test_the_graph_marks_the_path_retries_waits_and_failures() -> None:
     marks = Marks(
-        path=["Route", "FetchDates", "AwaitDate", "FetchSlots", "AwaitSlot", "Book", "Finish"],
-        attempts={"Book": 4, "FetchDates": 1},
+        path=["Route", "AwaitDate", "AwaitSlot", "Book", "Finish"],
+        attempts={"Book": 4, "AwaitDate": 1},
         failed="Book",
     )
     svg = ElementTree.fromstring(render_svg(BOOKING, marks))
@@ -106,7 +106,7 @@ def test_the_graph_marks_the_path_retries_waits_and_failures() -> None:
     }
     assert set(states) == set(BOOKING["States"])
     assert states["Book"] == "state failed type-task retried"
-    assert states["FetchDates"] == "state visited type-task"
+    assert states["AwaitDate"] == "state visited type-task"
     assert states["ReplayBook"] == "state node type-task"
     taken = {
         (p.get("data-from"), p.get("data-to"))
