@@ -105,14 +105,15 @@ def fetch_slots(
         raise from_pf360(error) from None
     if not times:
         raise NoSlotsOnDate(f"There are no free times on {day}; please pick another date.")
+    # A notice here came with this visit (a time not offered, or just taken, at Book): it
+    # prefixes the offer's message once (the flow the wait continues with has none).
     notice = current.get("notice")
-    keep = isinstance(notice, dict) and notice.get("Error") == SlotTaken.__name__
     current.update(
         {
             "request_id": request_id,
             "date": day,
             "times": list(times),
-            "notice": notice if keep else None,
+            "notice": notice if isinstance(notice, dict) else None,
         }
     )
     return current

@@ -28,6 +28,7 @@ from agent_bridge.flow_driver import (
     STATUS_DONE,
     STATUS_INVALID,
     STATUS_WAITING,
+    resume_output,
 )
 from infra.local.pf360_sandbox import SandboxControl, SandboxServer
 from infra.local.stack import LocalStack
@@ -39,6 +40,7 @@ from tests.integration.workflow_helpers import (
     assert_no_credentials,
     entered_states,
     function_variables,
+    history,
     make_driver,
     new_york_today,
     output_of,
@@ -104,14 +106,17 @@ def test_happy_path_books_once_with_the_checkpoint_at_every_turn(flows: Flows) -
     assert booking["request_id"] == calls[1]["query"]["request_id"]
 
     assert done.execution_arn
+    # Each wait fetched its own offer: 4 states, 3 task invocations per booking.
     assert entered_states(flows.sfn, done.execution_arn) == [
         "Route",
-        "FetchDates",
         "AwaitDate",
-        "FetchSlots",
         "AwaitSlot",
         "Book",
     ]
+    # The execution's state carried request_id and the choices (the flows table held the
+    # flow state only while it waited, and holds none now).
+    assert "flow" not in item
+    assert output_of(flows.ended(done))["date"] == day
 
 
 @pytest.mark.parametrize(
@@ -158,8 +163,9 @@ def test_a_date_not_offered_sent_straight_to_the_execution_loops_back_with_a_not
     """Defence in depth: even past the driver, the ASL sends a bad date back to AwaitDate."""
     session = flows.session()
     first = flows.start(session)
-    token = flows.item(session)["task_token"]
-    flows.sfn.send_task_success(taskToken=token, output=json.dumps({"date": "2000-01-03"}))
+    item = flows.item(session)
+    output = resume_output(checkpoint.Checkpoint.from_item(item), {"date": "2000-01-03"})
+    flows.sfn.send_task_success(taskToken=item["task_token"], output=json.dumps(output))
     again = flows.driver.wait_for_change(session.session_id, first.seq)
     assert again.status == STATUS_WAITING and again.step == checkpoint.STEP_AWAIT_DATE, again
     assert again.message.startswith("2000-01-03 is not available; please pick one of:")
@@ -167,10 +173,11 @@ def test_a_date_not_offered_sent_straight_to_the_execution_loops_back_with_a_not
     assert first.execution_arn
     assert entered_states(flows.sfn, first.execution_arn)[-3:] == [
         "AwaitDate",
-        "FetchSlots",
+        "AwaitSlot",
         "AwaitDate",
     ]
-    assert [r for r in flows.sandbox.requests() if r["endpoint"] == "slots"] == []
+    # Back at AwaitDate the dates already fetched are offered again, without asking PF360.
+    assert [r["endpoint"] for r in flows.sandbox.requests()] == ["dates"]
     assert_booked_once(flows, flows.finish_from_dates(session))
 
 
@@ -184,8 +191,9 @@ def test_a_time_not_offered_is_refused_and_sent_straight_it_loops_back_to_await_
     assert "12:00 is not free" in refused.message
     assert flows.driver.current(session.session_id).seq == slots.seq
 
-    token = flows.item(session)["task_token"]
-    flows.sfn.send_task_success(taskToken=token, output=json.dumps({"time": "12:00"}))
+    item = flows.item(session)
+    output = resume_output(checkpoint.Checkpoint.from_item(item), {"time": "12:00"})
+    flows.sfn.send_task_success(taskToken=item["task_token"], output=json.dumps(output))
     again = flows.driver.wait_for_change(session.session_id, slots.seq)
     assert again.step == checkpoint.STEP_AWAIT_SLOT and again.offer == slots.offer, again
     assert again.message.startswith("12:00 is not free on")
@@ -213,7 +221,9 @@ def test_no_dates_ends_no_availability(
     assert ended["status"] == "SUCCEEDED"
     assert output_of(ended)["outcome"] == "no_availability"
     assert view.execution_arn
-    assert "AwaitDate" not in entered_states(flows.sfn, view.execution_arn)
+    # AwaitDate's task found nothing to offer: it failed before waiting, so nothing waited.
+    assert entered_states(flows.sfn, view.execution_arn)[:3] == ["Route", "AwaitDate", "Finish"]
+    assert "task_token" not in flows.item(session) and "flow" not in flows.item(session)
     assert flows.sandbox.bookings() == []
 
 
@@ -302,9 +312,8 @@ def test_a_slot_taken_at_the_last_moment_offers_the_times_still_free(flows: Flow
         ("CUST002", "10:00"),
     ]
     assert dana_done.execution_arn
-    assert entered_states(flows.sfn, dana_done.execution_arn)[-4:] == [
+    assert entered_states(flows.sfn, dana_done.execution_arn)[-3:] == [
         "Book",
-        "FetchSlots",
         "AwaitSlot",
         "Book",
     ]
@@ -457,7 +466,10 @@ def test_a_flow_superseded_before_it_parks_never_parks(flows: Flows) -> None:
     ended_a = flows.ended(flow_a)
     assert ended_a["status"] in ("ABORTED", "FAILED"), ended_a
     assert flow_a.execution_arn
-    assert "AwaitDate" not in entered_states(flows.sfn, flow_a.execution_arn)
+    # A's AwaitDate task never got to wait (its token was never submitted), nor went on.
+    events_a = history(flows.sfn, flow_a.execution_arn)
+    assert not [e for e in events_a if e["type"] == "TaskSubmitted"], events_a
+    assert "AwaitSlot" not in entered_states(flows.sfn, flow_a.execution_arn)
     current = flows.driver.current(session.session_id)
     assert (current.flow_id, current.execution_arn) == (flow_b.flow_id, flow_b.execution_arn)
     assert current.status == STATUS_WAITING

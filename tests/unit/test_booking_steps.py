@@ -189,17 +189,29 @@ def test_fetch_slots_with_no_free_time_that_day_raises_no_slots(api: MockPF360Cl
         booking.fetch_slots(api, flow, state, {"date": day}, now=NOW)
 
 
-def test_fetch_slots_keeps_a_slot_taken_notice_and_drops_others(api: MockPF360Client) -> None:
+def test_fetch_slots_tells_the_notice_of_its_visit_once(api: MockPF360Client) -> None:
+    """A notice that comes with AwaitSlot's visit (from Book) prefixes the offer; the flow the
+    wait continues with carries none (and no stale answer)."""
     flow = flow_for(api)
     state = booking.fetch_dates(api, flow, now=NOW)
-    taken = {"Error": "SlotTaken", "Cause": "{}"}
-    kept = booking.fetch_slots(api, flow, {**state, "notice": taken}, {"date": state["dates"][0]})
-    assert kept["notice"] == taken
-    other = {"Error": "DateNotOffered", "Cause": "{}"}
-    dropped = booking.fetch_slots(
-        api, flow, {**state, "notice": other}, {"date": state["dates"][0]}
+    taken = {"Error": "SlotTaken", "Cause": json.dumps({"errorMessage": "10:00 was just taken."})}
+    kept = booking.fetch_slots(
+        api,
+        flow,
+        {**state, "notice": taken, "answer": {"time": "10:00"}},
+        {"date": state["dates"][0]},
     )
-    assert dropped["notice"] is None
+    assert kept["notice"] == taken and "answer" not in kept
+    _, message = booking.describe_offer("await_slot", kept)
+    assert message.startswith("10:00 was just taken. Free times on")
+    carried = booking.carried_flow(kept)
+    assert carried == {
+        "request_id": kept["request_id"],
+        "dates": kept["dates"],
+        "date": kept["date"],
+        "times": kept["times"],
+        "notice": None,
+    }
 
 
 class ExpiresOnce(MockPF360Client):
