@@ -100,7 +100,7 @@ def test_the_graph_shows_the_path_the_retries_and_where_it_failed(page: Page, sc
     graph = page.locator("#graph svg.flow-graph")
     expect(graph).to_be_visible()
     # Every state of the ASL is drawn; the path taken is marked, the rest is not.
-    for state in ("Route", "FetchDates", "AwaitDate", "FetchSlots", "AwaitSlot", "Book"):
+    for state in ("Route", "AwaitDate", "AwaitSlot", "Book"):
         expect(graph.locator(f"g.state[data-state='{state}']")).to_have_count(1)
     expect(graph.locator("g.state[data-state='ReplayBook']")).to_have_class("state node type-task")
     expect(graph.locator("g.state[data-state='Book']")).to_have_class(
@@ -113,10 +113,8 @@ def test_the_graph_shows_the_path_the_retries_and_where_it_failed(page: Page, sc
         "paths => paths.map(p => p.dataset.from + '>' + p.dataset.to)"
     )
     assert set(taken) == {
-        "Route>FetchDates",
-        "FetchDates>AwaitDate",
-        "AwaitDate>FetchSlots",
-        "FetchSlots>AwaitSlot",
+        "Route>AwaitDate",
+        "AwaitDate>AwaitSlot",
         "AwaitSlot>Book",
         "Book>Finish",
         "Finish>Ended",
@@ -137,7 +135,7 @@ def test_the_graph_of_a_waiting_flow_marks_the_wait(page: Page, scene: Scene) ->
         "state waiting type-task"
     )
     expect(graph.locator("g.state[data-state='AwaitDate']")).to_contain_text("waiting here")
-    expect(graph.locator("g.state[data-state='FetchSlots']")).to_have_class("state node type-task")
+    expect(graph.locator("g.state[data-state='AwaitSlot']")).to_have_class("state node type-task")
     shoot(page, "ops-graph-waiting.png", "#graph")
 
 

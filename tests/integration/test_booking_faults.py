@@ -43,7 +43,7 @@ TIMEOUT = pytest.param("timeout", None, "PF360_TIMEOUT", id="timeout")
 HTTP_500 = pytest.param("status", 500, "PF360_UNAVAILABLE", id="500")
 HTTP_503 = pytest.param("status", 503, "PF360_UNAVAILABLE", id="503")
 HTTP_429 = pytest.param("status", 429, "PF360_RATE_LIMITED", id="429")
-STEP_OF = {"dates": "FetchDates", "slots": "FetchSlots", "schedule": "Book"}
+STEP_OF = {"dates": "AwaitDate", "slots": "AwaitSlot", "schedule": "Book"}
 
 
 @pytest.mark.parametrize("endpoint", ["dates", "slots", "schedule"])
@@ -250,7 +250,7 @@ def test_a_project_pf360_will_not_schedule_ends_at_once(
     assert view.outcome == checkpoint.OUTCOME_FAILED, view
     assert view.result["error"] == code
     assert view.message.startswith(message)
-    assert flows.failed_tasks(view, "FetchDates") == [code]
+    assert flows.failed_tasks(view, "AwaitDate") == [code]
     assert flows.sandbox.bookings() == []
 
 

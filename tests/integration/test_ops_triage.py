@@ -88,7 +88,7 @@ def test_a_401_on_the_dates_call_names_the_call_apart_from_the_customer_sentence
     shown = cli.json("executions", "show", name_of(view))
     cause = shown["operator_cause"]
     assert (cause["endpoint"], cause["status"], cause["code"]) == ("dates", 401, "PF360_AUTH")
-    assert cause["attempts"] == 1 and cause["state"] == "FetchDates"
+    assert cause["attempts"] == 1 and cause["state"] == "AwaitDate"
     assert cause["request_id"].startswith("sbx-") and cause["elapsed_ms"] >= 0
     # The request id is the one the sandbox logged for that call.
     logged = [r["request_id"] for r in flows.sandbox.requests() if r["endpoint"] == "dates"]
@@ -98,7 +98,7 @@ def test_a_401_on_the_dates_call_names_the_call_apart_from_the_customer_sentence
     out = cli("executions", "show", name_of(view)).stdout
     assert "operator  PF360 dates: HTTP 401 (UNAUTHORIZED), 1 attempt, last " in out
     assert "customer  told: Your session has expired; please sign in again." in out
-    assert "failed in FetchDates" in out
+    assert "failed in AwaitDate" in out
 
 
 def test_a_timeout_names_the_timeout_and_every_attempt(cli: Schedctl, flows: Flows) -> None:

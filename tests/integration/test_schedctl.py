@@ -171,7 +171,7 @@ def world(local_stack: LocalStack, sandbox: SandboxServer) -> World:
     """Executions in every status (names say client, customer and project):
 
     acme-corp/CUST001/12345  booked (one 503 on Book, retried)
-    acme-corp/CUST001/12346  FAILED PF360_UNAVAILABLE at FetchDates; a cancellation
+    acme-corp/CUST001/12346  FAILED PF360_UNAVAILABLE at AwaitDate; a cancellation
     acme-corp/CUST002/22345  FAILED PF360_UNAVAILABLE at Book; its replay FAILED SLOT_GONE
     acme-corp/CUST002/22346  FAILED PF360_AUTH (401 on dates)
     sunrise-homes/CUST101/31001  expired at AwaitDate
@@ -373,9 +373,7 @@ def test_the_timeline_of_a_booking_shows_offers_choices_and_retries(
     day, hour = world.booked_choice
     assert [step["state"] for step in timeline["steps"]] == [
         "Route",
-        "FetchDates",
         "AwaitDate",
-        "FetchSlots",
         "AwaitSlot",
         "Book",
     ]

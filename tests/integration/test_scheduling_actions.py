@@ -456,8 +456,8 @@ def test_the_same_dates_and_the_same_date_twice_answer_the_same_in_one_execution
     item = actions.flow_item(session)
     assert item is not None and item["execution_arn"] == arn
     assert actions.execution_count() == executions + 1
-    assert entered(actions, arn, "FetchDates") == 1
-    assert entered(actions, arn, "FetchSlots") == 1
+    assert entered(actions, arn, "AwaitDate") == 1
+    assert entered(actions, arn, "AwaitSlot") == 1
     assert actions.sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
 
 

@@ -154,7 +154,7 @@ def test_the_unknown_booking_path_costs_a_few_transitions_per_recheck(actions: A
     arn = (actions.flow_item(session) or {})["execution_arn"]
     actions.ended(arn)
     path = states(actions, arn)
-    assert path[6:] == [
+    assert path[4:] == [
         "VerifyBooking",  # look 1: unreadable
         "BookingSettled",
         "WaitToVerifyBooking",
@@ -165,12 +165,12 @@ def test_the_unknown_booking_path_costs_a_few_transitions_per_recheck(actions: A
         "BookingSettled",
         "BookingVerified",
     ], path
-    happy = ["Route", "FetchDates", "AwaitDate", "FetchSlots", "AwaitSlot", "Book"]
-    assert path[:6] == happy
-    # Happy path 6 transitions; unknown adds 2 (VerifyBooking, BookingSettled) + 1 (the
+    happy = ["Route", "AwaitDate", "AwaitSlot", "Book"]
+    assert path[:4] == happy
+    # Happy path 4 transitions; unknown adds 2 (VerifyBooking, BookingSettled) + 1 (the
     # Succeed) and 3 per failed recheck (Wait, VerifyBooking, BookingSettled).
     failed_rechecks = 2
-    assert transitions(actions, arn) == 6 + 3 + 3 * failed_rechecks, path
+    assert transitions(actions, arn) == 4 + 3 + 3 * failed_rechecks, path
 
 
 def test_a_booking_that_did_not_commit_is_made_once_after_the_check(actions: Actions) -> None:
@@ -211,9 +211,9 @@ def test_a_dashboard_unreadable_for_the_whole_schedule_ends_honestly_and_the_nex
     assert (ended["status"], ended["error"]) == ("FAILED", "BOOKING_UNVERIFIED")
     assert "check your project list" in item["message"]
     never_says_failed(item["message"])
-    # The worst case, measured: 6 to book + 3 per unreadable look (VerifyBooking,
+    # The worst case, measured: 4 to book + 3 per unreadable look (VerifyBooking,
     # BookingSettled, Wait) x 10 + the last look and its ending (Finish, Ended, Failed).
-    assert transitions(actions, item["execution_arn"]) == 6 + 3 * len(RECHECK_WAITS) + 4
+    assert transitions(actions, item["execution_arn"]) == 4 + 3 * len(RECHECK_WAITS) + 4
     assert actions.sandbox.faults() == []
     # The dashboard is readable again: the next turn says what PF360 did.
     after = actions.call("/confirm_appointment", session, project_id=PROJECT, date=day, time=at)
