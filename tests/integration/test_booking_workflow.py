@@ -582,3 +582,31 @@ def test_replay_retries_a_transient_dashboard_fault(flows: Flows) -> None:
 def test_zz_no_execution_or_checkpoint_holds_an_auth_token(local_stack: LocalStack) -> None:
     """Runs last in this module: every execution on this worker so far, scanned."""
     assert_no_credentials(local_stack, minimum_executions=20)
+
+
+def test_the_item_names_the_execution_from_the_claim_and_a_failed_start_says_so(
+    flows: Flows,
+) -> None:
+    """One write claims the session and names the execution (its ARN follows from the state
+    machine and the name); when StartExecution fails the item says the booking failed, never
+    that it is starting an execution that does not exist, and the next booking starts."""
+    session = flows.session()
+    broken = make_driver(flows.stack)
+    broken.booking_arn = broken.booking_arn + "-missing"
+    with pytest.raises(ClientError) as refused:
+        broken.start_booking(session, PROJECT, timezone_of(session))
+    assert refused.value.response["Error"]["Code"] == "StateMachineDoesNotExist"
+    item = flows.item(session)
+    assert (item["step"], item["outcome"]) == (checkpoint.STEP_DONE, checkpoint.OUTCOME_FAILED)
+    assert item["result"]["error"] == "START_FAILED"
+    assert (
+        item["message"] == "Something went wrong on our side; nothing was booked. Please try again."
+    )
+    # (The claim named the execution it was about to start.)
+    assert ":execution:scheduler-booking-dev-missing:book-" in item["execution_arn"]
+
+    first = flows.start(session)
+    assert first.status == STATUS_WAITING and first.execution_arn
+    assert flows.sfn.describe_execution(executionArn=first.execution_arn)["status"] == "RUNNING"
+    assert flows.item(session)["execution_arn"] == first.execution_arn
+    assert_booked_once(flows, flows.finish_from_dates(session))

@@ -8,17 +8,24 @@ import json
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from agent_bridge.flow_driver import (
     BOOKING_FAILED_MESSAGE,
+    EARLY_MARGIN_SECONDS,
     ENDED_MESSAGE,
     STATUS_DONE,
     STATUS_WAITING,
     STATUS_WORKING,
+    FlowDriver,
     FlowView,
     check_answer,
     ended_execution_result,
+    execution_arn_of,
     execution_name,
+    quickest_recent_wait,
+    remember_wait,
+    resume_output,
 )
 from tasks.checkpoint import Checkpoint
 
@@ -97,3 +104,88 @@ def test_execution_names_are_readable_unique_and_safe() -> None:
     name = execution_name("book", "acme corp", "CUST/001", "12345", "0123456789abcdef0123")
     assert name == "book-acme_corp-CUST_001-12345-0123456789abcdef"
     assert len(execution_name("book", "c" * 99, "u" * 99, "p" * 99, "f" * 99)) <= 80
+
+
+def test_the_execution_arn_follows_from_the_state_machine_and_the_name() -> None:
+    machine = "arn:aws:states:us-east-1:123456789012:stateMachine:scheduler-booking-dev"
+    assert execution_arn_of(machine, "book-x") == (
+        "arn:aws:states:us-east-1:123456789012:execution:scheduler-booking-dev:book-x"
+    )
+
+
+def test_a_wait_is_resumed_with_the_flow_its_task_published_plus_the_answer() -> None:
+    flow = {"request_id": "r1", "dates": ["2026-03-03"], "date": None, "times": [], "notice": None}
+    cp = checkpoint_at("await_date", DATES)
+    cp.flow = flow
+    assert resume_output(cp, {"date": "2026-03-03"}) == {**flow, "answer": {"date": "2026-03-03"}}
+    # Parked by an earlier version (no flow in the item): its state machine takes the answer.
+    assert resume_output(checkpoint_at("await_date", DATES), {"date": "2026-03-03"}) == {
+        "date": "2026-03-03"
+    }
+
+
+class ScriptedTable:
+    """A flows table whose item moves on after a given number of reads."""
+
+    def __init__(self, moves_after_reads: int) -> None:
+        self.reads = 0
+        self.moves_after_reads = moves_after_reads
+
+    def get_item(self, **_: Any) -> dict[str, Any]:
+        self.reads += 1
+        seq = 2 if self.reads > self.moves_after_reads else 1
+        item = {"session_id": "s", "flow_id": "f", "step": "await_slot", "seq": seq}
+        return {"Item": {**item, "task_token": "tok"}}
+
+
+class NoExecutionYet:
+    """Step Functions before StartExecution has answered: the execution does not exist."""
+
+    def describe_execution(self, executionArn: str) -> dict[str, Any]:
+        error = {"Error": {"Code": "ExecutionDoesNotExist", "Message": executionArn}}
+        raise ClientError(error, "DescribeExecution")
+
+
+def driver_over(table: Any) -> FlowDriver:
+    return FlowDriver(
+        flows_table=table,
+        booking_state_machine_arn="arn:aws:states:us-east-1:1:stateMachine:b",
+        cancellation_state_machine_arn="arn:aws:states:us-east-1:1:stateMachine:c",
+        sfn=NoExecutionYet(),
+    )
+
+
+def test_the_first_read_waits_for_the_quickest_recent_wait_of_its_kind(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sleeps: list[float] = []
+    monkeypatch.setattr("agent_bridge.flow_driver.time.sleep", sleeps.append)
+    monkeypatch.setattr("agent_bridge.flow_driver._recent_waits", {})
+    table = ScriptedTable(moves_after_reads=2)
+    view = driver_over(table).wait_for_change("s", 1, kind="await_date")
+    # Nothing learned yet: read at once, then after 4 ms, 6 ms...
+    assert view.seq == 2 and table.reads == 3 and sleeps == [0.004, 0.006]
+    assert quickest_recent_wait("await_date") is not None  # (that wait took no time here)
+    monkeypatch.setattr("agent_bridge.flow_driver._recent_waits", {})
+    remember_wait("await_date", 0.120)
+    remember_wait("await_date", 0.100)
+    sleeps.clear()
+    table = ScriptedTable(moves_after_reads=0)
+    assert driver_over(table).wait_for_change("s", 1, kind="await_date").seq == 2
+    # One sleep until just before the quickest (the sleeps here took no time), then one read.
+    assert sleeps == [pytest.approx(0.100 - EARLY_MARGIN_SECONDS)] and table.reads == 1
+    # A wait of another kind, or without a kind, learns nothing from these.
+    sleeps.clear()
+    assert driver_over(ScriptedTable(moves_after_reads=0)).wait_for_change("s", 1).seq == 2
+    assert sleeps == []
+
+
+def test_a_starting_item_names_an_execution_that_may_not_exist_yet(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("agent_bridge.flow_driver.time.sleep", lambda _: None)
+    driver = driver_over(ScriptedTable(moves_after_reads=0))
+    cp = checkpoint_at("starting", {}, token=None)
+    cp.execution_arn = "arn:aws:states:us-east-1:1:execution:b:x"
+    # The stall check finds no execution: still starting, not an error and not an ending.
+    assert driver._ended_execution(cp) is None
