@@ -1,8 +1,8 @@
 """What every task handler shares: the event envelope, settings, the flows table, the logger.
 
 The ASL hands each task `{"state": <execution state>, "context": {execution, attempt, state_name}}`
-(plus `step` and `token` for the waiting tasks of AwaitDate and AwaitSlot). Handlers translate that and call the plain
-functions in tasks/booking.py and tasks/cancellation.py.
+(plus `step` and `token` for the waiting tasks of AwaitDate and AwaitSlot). Handlers translate
+that and call the plain functions in tasks/booking.py and tasks/cancellation.py.
 """
 
 from __future__ import annotations
