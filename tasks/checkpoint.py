@@ -121,9 +121,7 @@ def read(table: Any, session_id: str) -> Checkpoint | None:
     return Checkpoint.from_item(item) if item else None
 
 
-def claim(
-    table: Any, session_id: str, flow_id: str, project_id: str, execution_arn: str
-) -> int:
+def claim(table: Any, session_id: str, flow_id: str, project_id: str, execution_arn: str) -> int:
     """The bridge takes the session's item for a new flow; returns the new seq.
 
     `execution_arn` is the ARN the flow's execution will have (it follows from the state
