@@ -3,7 +3,8 @@ turn and no parked task can write it again), then StopExecution, then the audit 
 
 Stopping is refused (and audited) when the execution is not running, or is not parked in
 a wait for the customer (a task talking to PF360 must finish: stopping it could leave a
-booking made that nobody is told about). The execution ends
+booking made that nobody is told about). An Await state's task fetches its offer before it
+waits: stop waits a moment for it to park. The execution ends
 ABORTED with error `OPERATOR_STOPPED` and the operator's reason as its cause.
 """
 
@@ -63,6 +64,15 @@ def stop_flow(
     flow = json.loads(ctx.sfn.describe_execution(executionArn=arn).get("input") or "{}")
     cause = f"Stopped by {operator}: {reason}"[: MAX_REASON_CHARS + 80]
     old = None
+    if flow.get("session_id") and flow.get("flow_id") and not _parked(ctx, flow):
+        # An Await state's task fetches its offer (a PF360 read) before it waits.
+        result = StopResult(
+            row.name,
+            False,
+            f"refused: {state} is still fetching its offer from PF360; try again in a moment",
+        )
+        _audit(ctx, row.name, arn, operator, result, reason, channel)
+        return result
     if flow.get("session_id") and flow.get("flow_id"):
         old = checkpoint.mark_stopped(
             ctx.flows_table, str(flow["session_id"]), str(flow["flow_id"]), CUSTOMER_MESSAGE
@@ -84,6 +94,19 @@ def stop_flow(
         result = StopResult(row.name, True, "stopped", marked, CUSTOMER_MESSAGE if marked else None)
     _audit(ctx, row.name, arn, operator, result, reason, channel)
     return result
+
+
+def _parked(ctx: OpsContext, flow: dict[str, Any], seconds: float = 10.0) -> bool:
+    """Has the flow's waiting task written its checkpoint (or has the session's item moved on
+    to another flow, so there is nothing of this one to wait for)? Waits a moment for it."""
+    deadline = time.monotonic() + seconds
+    while True:
+        cp = checkpoint.read(ctx.flows_table, str(flow["session_id"]))
+        if cp is None or cp.flow_id != flow["flow_id"] or cp.waiting:
+            return True
+        if cp.step == checkpoint.STEP_DONE or time.monotonic() >= deadline:
+            return cp.step == checkpoint.STEP_DONE
+        time.sleep(0.1)
 
 
 def _settled(ctx: OpsContext, arn: str, seconds: float = 10.0) -> ExecutionRow:

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from agent_bridge.flow_driver import FlowView
+from agent_bridge.flow_driver import FlowView, execution_arn_of
 from infra.local.pf360_sandbox import SandboxControl
 from infra.local.stack import LocalStack
 from tasks import checkpoint
@@ -88,7 +88,11 @@ def test_a_confirmation_is_answered_by_its_own_flow_while_a_newer_one_is_still_s
     at = answered_flow.offer["times"][0]
     done = flows.driver.resume(session.session_id, {"time": at})
     assert done.outcome == "booked", done
-    checkpoint.claim(flows.driver.table, session.session_id, uuid.uuid4().hex, SCHEDULED)
+    # (The claim names the new flow's execution, which does not exist yet.)
+    not_started = execution_arn_of(flows.driver.booking_arn, "book-not-started-yet")
+    checkpoint.claim(
+        flows.driver.table, session.session_id, uuid.uuid4().hex, SCHEDULED, not_started
+    )
 
     view = flows.driver.wait_for_change(
         session.session_id, answered_flow.seq, deadline=2.0, flow=answered_flow
