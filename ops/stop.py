@@ -102,7 +102,9 @@ def _parked(ctx: OpsContext, flow: dict[str, Any], seconds: float = 10.0) -> boo
     deadline = time.monotonic() + seconds
     while True:
         cp = checkpoint.read(ctx.flows_table, str(flow["session_id"]))
-        if cp is None or cp.flow_id != flow["flow_id"] or cp.waiting:
+        if cp is None or cp.flow_id != flow["flow_id"]:
+            return True
+        if cp.waiting and cp.answered_seq != cp.seq:  # (answered: the next task is fetching)
             return True
         if cp.step == checkpoint.STEP_DONE or time.monotonic() >= deadline:
             return cp.step == checkpoint.STEP_DONE
