@@ -148,6 +148,7 @@ def build_timeline(ctx: OpsContext, arn: str, *, now: datetime | None = None) ->
             output = _json(event["stateExitedEventDetails"].get("output"))
             if step.state in AWAIT_STATES and isinstance(output, dict):
                 step.chosen = _answer_in(output)
+                _read_carried_offer(step, output.get("flow"))
             if step.state in BOOK_STATES and isinstance(output, dict):
                 step.output = output
         elif kind == "ExecutionFailed":
@@ -292,6 +293,18 @@ def _read_published_offer(step: Step, output: str | None) -> None:
     else:
         step.offered = list(offer.get("times") or [])
         step.offered_date = offer.get("date")
+
+
+def _read_carried_offer(step: Step, flow: Any) -> None:
+    """What an answered wait offered: the flow state it continued with holds the offer (its
+    task payload holds what an earlier visit offered, if any)."""
+    if not isinstance(flow, dict):
+        return
+    if step.state == "AwaitDate":
+        step.offered = list(flow.get("dates") or [])
+    else:
+        step.offered = list(flow.get("times") or [])
+        step.offered_date = flow.get("date")
 
 
 def _answer_in(output: dict[str, Any]) -> dict[str, Any] | None:
