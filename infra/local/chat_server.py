@@ -115,9 +115,14 @@ class ChatServer:
     _server: Any = None
     _thread: threading.Thread | None = field(default=None, repr=False)
 
+    _stopping: threading.Event = field(default_factory=threading.Event, repr=False)
+
     def start(self) -> ChatServer:
         self._server = create_server(self.app, host=self.host, port=self.port, threads=8)
-        self._thread = threading.Thread(target=self._server.run, name="chat-api", daemon=True)
+        self._thread = threading.Thread(
+            target=serve_until_closed, args=(self._server, self._stopping), name="chat-api"
+        )
+        self._thread.daemon = True
         self._thread.start()
         return self
 
@@ -127,8 +132,21 @@ class ChatServer:
 
     def stop(self) -> None:
         if self._server is not None:
+            self._stopping.set()
             self._server.close()
             self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+
+def serve_until_closed(server: Any, stopping: threading.Event) -> None:
+    """waitress's loop, which fails on the sockets `close()` pulls from under it: that
+    is the stop asked for, not an error to print."""
+    try:
+        server.run()
+    except (OSError, ValueError):
+        if not stopping.is_set():
+            raise
 
 
 def main(argv: list[str] | None = None) -> int:

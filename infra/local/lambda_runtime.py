@@ -27,19 +27,23 @@ from __future__ import annotations
 import atexit
 import contextlib
 import hashlib
+import io
 import json
 import logging
 import os
 import selectors
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import traceback
 import uuid
 import weakref
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +52,7 @@ from typing import Any, Protocol
 log = logging.getLogger("infra.local.lambda")
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+CODE_CACHE = REPO_ROOT / "build" / "lambda-local"  # unzipped code packages, by code hash
 DEFAULT_CONCURRENCY_LIMIT = 10
 IDLE_SECONDS = 600.0  # an unused environment is reclaimed after this long
 INIT_TIMEOUT_SECONDS = 30.0  # Lambda's INIT phase limit is 10 s; local imports are slower
@@ -76,6 +81,43 @@ class FunctionSpec(Protocol):
     timeout: Any
     memory_size: Any
     environment_vars: Any
+    code_bytes: bytes
+    code_sha_256: str
+
+
+def code_root(function: FunctionSpec) -> Path:
+    """Where the function's environments import its handler from: its code package,
+    unzipped once per code hash (the artifact `make package` ships, as on AWS). A function
+    made without a real package (tests' own helpers, the benchmark's direct design) runs
+    from this checkout."""
+    sha = str(getattr(function, "code_sha_256", ""))
+    known = _CODE_ROOTS.get(sha)
+    if known is None:
+        known = _CODE_ROOTS[sha] = _unzip(getattr(function, "code_bytes", b"") or b"", sha)
+    return known
+
+
+_CODE_ROOTS: dict[str, Path] = {}
+
+
+def _unzip(code: bytes, sha: str) -> Path:
+    try:
+        with zipfile.ZipFile(io.BytesIO(code)) as archive:
+            names = [n for n in archive.namelist() if n.endswith(".py")]
+            if not names:
+                return REPO_ROOT
+            root = CODE_CACHE / sha.replace("/", "_").replace("+", "-")
+            if not root.exists():
+                CODE_CACHE.mkdir(parents=True, exist_ok=True)
+                staging = Path(tempfile.mkdtemp(prefix=".unzip-", dir=CODE_CACHE))
+                archive.extractall(staging)
+                try:
+                    staging.rename(root)  # atomic: a concurrent unzip of the same code wins
+                except OSError:
+                    shutil.rmtree(staging, ignore_errors=True)
+            return root
+    except zipfile.BadZipFile:
+        return REPO_ROOT
 
 
 class Throttled(Exception):
@@ -338,6 +380,7 @@ class ProcessRuntime:
         environ.update({k: os.environ[k] for k in _HARNESS_PASS_THROUGH if k in os.environ})
         environ.update(self.base_environ)
         memory = int(function.memory_size or 128)
+        task_root = code_root(function)
         environ.update(
             {
                 "AWS_LAMBDA_FUNCTION_NAME": function.function_name,
@@ -345,9 +388,9 @@ class ProcessRuntime:
                 "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
                 "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.function_name}",
                 "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
-                "LAMBDA_TASK_ROOT": str(REPO_ROOT),
+                "LAMBDA_TASK_ROOT": str(task_root),
                 "_HANDLER": str(function.handler),
-                "PYTHONPATH": str(REPO_ROOT),
+                "PYTHONPATH": str(task_root),
                 "PYTHONDONTWRITEBYTECODE": "1",
                 "_LOCAL_LAMBDA_PARENT_PID": str(os.getpid()),
             }

@@ -24,6 +24,7 @@ import threading
 import time
 import traceback
 import uuid
+from pathlib import Path
 from typing import Any
 
 
@@ -106,6 +107,32 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+CHECKOUT = Path(__file__).resolve().parents[2]
+
+
+def import_only_from_task_root() -> None:
+    """As on Lambda, our code comes from the function's package (LAMBDA_TASK_ROOT, the
+    artifact `make package` ships), not from this checkout: the checkout leaves sys.path and
+    any of our modules the harness imported first (the AWS call recorder's) are forgotten.
+    Third-party packages still come from this interpreter (the layer's pinned versions)."""
+    root = os.environ.get("LAMBDA_TASK_ROOT", "")
+    if not root or Path(root).resolve() == CHECKOUT:
+        return  # a function without a code package (tests' helpers) runs from the checkout
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if not file or name.split(".")[0] == "infra":
+            continue
+        try:
+            top = Path(file).resolve().relative_to(CHECKOUT).parts[0]
+        except ValueError:
+            continue
+        if not top.startswith("."):  # (.venv is the interpreter's, not ours)
+            del sys.modules[name]
+    checkout = str(CHECKOUT)
+    sys.path[:] = [root, *(p for p in sys.path if p not in ("", ".", checkout, root))]
+    importlib.invalidate_caches()
+
+
 def serve(requests_fd: int, protocol_fd: int) -> None:
     """Be one execution environment: INIT the handler, then one request per line, forever."""
     protocol = os.fdopen(protocol_fd, "w", buffering=1, encoding="utf-8")
@@ -122,6 +149,7 @@ def serve(requests_fd: int, protocol_fd: int) -> None:
             # The least-privilege check records this environment's AWS calls too.
             recorder = importlib.import_module("infra.local.aws_call_recorder")
             recorder.install_from_environment()
+        import_only_from_task_root()
         handler = resolve_handler(os.environ["_HANDLER"])
     except Exception as exc:  # an import error is every invocation's answer, as on Lambda
         kind = "Runtime.ImportModuleError" if isinstance(exc, ImportError) else "Runtime.Init"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import tempfile
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -245,12 +246,21 @@ class _Resolver:
         raise TemplateError(f"{key} is not supported in conditions")
 
 
-def _placeholder_zip() -> bytes:
-    """Lambda needs a code package; locally the handler runs from this checkout."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("README.txt", "Runs from the checkout in local Lambda environments.\n")
-    return buffer.getvalue()
+def function_zip(logical_id: str, handler: str) -> bytes:
+    """The function's code as `make package` ships it (only the modules its handler can
+    import, never tests or the local harness), zipped: local environments run this."""
+    from infra.package import FunctionSpec as PackagedFunction
+    from infra.package import stage_function
+
+    with tempfile.TemporaryDirectory(prefix="pf360-artifact-") as staging:
+        root = Path(staging) / logical_id
+        stage_function(PackagedFunction(logical_id, handler, ""), root)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(root.rglob("*")):
+                if path.is_file():
+                    archive.write(path, path.relative_to(root).as_posix())
+        return buffer.getvalue()
 
 
 def _ensure_role(iam: Any, name: str, service: str) -> str:
@@ -364,7 +374,7 @@ def deploy_template(
             Runtime=props.get("Runtime", "python3.12"),
             Role=lambda_role,
             Handler=props["Handler"],
-            Code={"ZipFile": _placeholder_zip()},
+            Code={"ZipFile": function_zip(logical_id, str(props["Handler"]))},
             Timeout=int(props.get("Timeout", 3)),
             MemorySize=int(props.get("MemorySize", 128)),
             Environment={"Variables": environment},

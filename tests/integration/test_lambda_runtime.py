@@ -8,18 +8,22 @@ timeouts and memory limits that end the environment, logs per invocation, no orp
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 import time
 import uuid
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from moto.awslambda.models import lambda_backends
+from moto.core import DEFAULT_ACCOUNT_ID
 
-from infra.local.lambda_runtime import ProcessRuntime, Throttled
+from infra.local.lambda_runtime import CODE_CACHE, ProcessRuntime, Throttled, code_root
 from infra.local.stack import LocalStack
 
 pytestmark = pytest.mark.integration
@@ -187,3 +191,65 @@ def test_shutdown_leaves_no_worker_processes() -> None:
                 alive.discard(pid)
         time.sleep(0.05)
     assert not alive, f"still running: {alive}"
+
+
+PROBE = """
+import importlib.util
+import os
+
+
+def handler(event, context):
+    return {
+        "file": __file__,
+        "task_root": os.environ["LAMBDA_TASK_ROOT"],
+        "importable": {
+            name: importlib.util.find_spec(name) is not None
+            for name in ("tests", "tasks", "agent_bridge", "boto3")
+        },
+    }
+"""
+
+
+def test_a_function_runs_from_its_code_package_not_from_the_checkout(
+    local_stack: LocalStack,
+) -> None:
+    """As on Lambda, the handler is imported from the function's package; the checkout's
+    other code (tests, the harness, our packages not in the zip) cannot be imported."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("probe_artifact.py", PROBE)
+    name = f"runtime-{uuid.uuid4().hex[:10]}"
+    lambdas = local_stack.client("lambda")
+    lambdas.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role="arn:aws:iam::123456789012:role/pf360-scheduler-local-lambda",
+        Handler="probe_artifact.handler",
+        Code={"ZipFile": buffer.getvalue()},
+        Timeout=10,
+        MemorySize=256,
+    )
+    answer, _ = invoke(lambdas, name, {})
+    assert answer["file"].startswith(answer["task_root"] + os.sep), answer
+    assert answer["importable"] == {
+        "tests": False,
+        "tasks": False,
+        "agent_bridge": False,
+        "boto3": True,
+    }, answer
+
+
+def test_the_template_functions_ship_and_run_their_packaged_code(local_stack: LocalStack) -> None:
+    """Each deployed function's package is what `make package` stages for it: its handler's
+    modules, never tests or the local harness; its environments import from there."""
+    assert local_stack.deployed is not None
+    backend = lambda_backends[DEFAULT_ACCOUNT_ID][local_stack.region]
+    for logical_id, function_name in local_stack.deployed.functions.items():
+        function = backend.get_function(function_name)
+        root = code_root(function)
+        assert root.is_relative_to(CODE_CACHE), (logical_id, root)
+        files = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+        module = str(function.handler).rpartition(".")[0]
+        assert module.replace(".", "/") + ".py" in files, (logical_id, sorted(files)[:10])
+        assert not any(f.startswith(("tests/", "infra/")) for f in files), logical_id
+        assert local_stack.lambda_runtime.environment_for(function)["LAMBDA_TASK_ROOT"] == str(root)

@@ -17,9 +17,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import requests
-from agent_bridge.chat.server import local_app
 from waitress.server import create_server
 
+from infra.local.chat_server import local_app, serve_until_closed
 from infra.local.dev_tokens import mint_customer_token
 from infra.local.lambda_runtime import ProcessRuntime
 from infra.local.pf360_sandbox import seed
@@ -77,7 +77,10 @@ def main(argv: list[str] | None = None) -> int:
     server = create_server(
         local_app(stack), host="127.0.0.1", port=0, threads=args.threads, connection_limit=512
     )
-    threading.Thread(target=server.run, name="chat-api", daemon=True).start()
+    stopping = threading.Event()
+    threading.Thread(
+        target=serve_until_closed, args=(server, stopping), name="chat-api", daemon=True
+    ).start()
     assert stack.sandbox is not None
     chat_url = f"http://127.0.0.1:{server.effective_port}"
     warm_up(chat_url, customers[: args.warm_environments])
@@ -97,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     threading.Thread(target=lambda: (sys.stdin.read(), stopped.set()), daemon=True).start()
     stopped.wait()
+    stopping.set()
     server.close()
     stack.stop()
     return 0
