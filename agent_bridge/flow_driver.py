@@ -70,6 +70,15 @@ def quickest_recent_wait(kind: str) -> float | None:
     return min(recent) if recent else None
 
 
+def took(cp: Checkpoint, seen_after: float, began_wall: float) -> float:
+    """How long the step took: from the item's own write time (what was seen is only an upper
+    bound: the read may come well after the write, and learning from it would never let the
+    first read move earlier), never more than when it was seen."""
+    if not cp.updated_ms:
+        return seen_after
+    return min(seen_after, max(0.0, cp.updated_ms / 1000 - began_wall))
+
+
 def remember_wait(kind: str, seconds: float) -> None:
     _recent_waits.setdefault(kind, deque(maxlen=RECENT_WAITS_KEPT)).append(seconds)
 
@@ -180,10 +189,11 @@ class FlowDriver:
         self.sfn = sfn or boto3.client("stepfunctions")
         self.poll_interval = poll_interval
         self.first_poll_interval = min(first_poll_interval, poll_interval)
-        # The checkpoint `current()` just read, used once by the start/resume that follows
-        # in the same turn instead of a second read (every write is conditional on flow_id
-        # and seq, so a checkpoint that moved in between is caught there).
-        self._just_read: dict[str, Checkpoint] = {}
+        # The checkpoint `current()` just read (None: there was none), used once by the
+        # start/resume that follows in the same turn instead of a second read. A resume's
+        # writes are conditional on flow_id and seq, so a checkpoint that moved in between is
+        # caught there; a start claims the item as it would after reading it done.
+        self._just_read: dict[str, Checkpoint | None] = {}
         self.deadline_seconds = deadline_seconds
         self.stall_check_seconds = stall_check_seconds
         self.index = executions_index
@@ -192,16 +202,16 @@ class FlowDriver:
 
     def current(self, session_id: str) -> FlowView:
         cp = checkpoint.read(self.table, session_id)
-        if cp is None:
-            self._just_read.pop(session_id, None)
-            return FlowView(status=STATUS_NONE, message=NO_FLOW_MESSAGE)
         self._just_read[session_id] = cp
+        if cp is None:
+            return FlowView(status=STATUS_NONE, message=NO_FLOW_MESSAGE)
         return FlowView.of(cp)
 
     def _checkpoint(self, session_id: str) -> Checkpoint | None:
         """The checkpoint `current()` read in this turn (once), else a fresh read."""
-        cached = self._just_read.pop(session_id, None)
-        return cached if cached is not None else checkpoint.read(self.table, session_id)
+        if session_id in self._just_read:
+            return self._just_read.pop(session_id)
+        return checkpoint.read(self.table, session_id)
 
     def wait_for_change(
         self,
@@ -222,7 +232,7 @@ class FlowDriver:
         item over does not answer for it: the answered flow's own execution does.
         """
         self._just_read.pop(session_id, None)
-        began = time.monotonic()
+        began, began_wall = time.monotonic(), time.time()
         end = began + (deadline if deadline is not None else self.deadline_seconds)
         next_stall_check = began + self.stall_check_seconds
         delay = self.first_poll_interval
@@ -236,7 +246,7 @@ class FlowDriver:
                 return self._outcome_of(flow, end)
             if cp is not None and cp.seq > after_seq and cp.step != checkpoint.STEP_STARTING:
                 if kind:
-                    remember_wait(kind, time.monotonic() - began)
+                    remember_wait(kind, took(cp, time.monotonic() - began, began_wall))
                 return FlowView.of(cp)
             now = time.monotonic()
             if cp is not None and cp.execution_arn and now >= next_stall_check:

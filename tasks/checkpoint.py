@@ -62,6 +62,7 @@ class Checkpoint:
     answered_seq: int | None = None
     task_token: str | None = field(default=None, repr=False)
     updated_at: int = 0
+    updated_ms: int = 0
     expires_at: int = 0
 
     @property
@@ -86,6 +87,7 @@ class Checkpoint:
             answered_seq=int(item["answered_seq"]) if "answered_seq" in item else None,
             task_token=item.get("task_token"),
             updated_at=int(item.get("updated_at", 0)),
+            updated_ms=int(item.get("updated_ms", 0)),
             expires_at=int(item.get("expires_at", 0)),
         )
 
@@ -103,6 +105,12 @@ def _plain(value: Any) -> Any:
 
 def _now() -> int:
     return int(time.time())
+
+
+def _now_ms() -> int:
+    """When a write happened, to the millisecond: the bridge learns from it how long a step
+    takes (its own polls only bound that from above)."""
+    return int(time.time() * 1000)
 
 
 def _update_if(table: Any, **request: Any) -> dict[str, Any] | None:
@@ -133,8 +141,8 @@ def claim(table: Any, session_id: str, flow_id: str, project_id: str, execution_
         Key={"session_id": session_id},
         UpdateExpression=(
             "SET flow_id = :flow, project_id = :project, step = :step, updated_at = :now, "
-            "expires_at = :expires, message = :none, outcome = :none, offer = :empty, "
-            "#result = :empty, execution_arn = :arn ADD seq :one "
+            "updated_ms = :ms, expires_at = :expires, message = :none, outcome = :none, "
+            "offer = :empty, #result = :empty, execution_arn = :arn ADD seq :one "
             "REMOVE task_token, answer, answered_seq, #flow"
         ),
         ExpressionAttributeNames={"#result": "result", "#flow": "flow"},
@@ -143,6 +151,7 @@ def claim(table: Any, session_id: str, flow_id: str, project_id: str, execution_
             ":project": project_id,
             ":step": STEP_STARTING,
             ":now": now,
+            ":ms": _now_ms(),
             ":expires": now + AWAIT_RETENTION_SECONDS,
             ":none": None,
             ":empty": {},
@@ -190,8 +199,8 @@ def park(
         Key={"session_id": session_id},
         UpdateExpression=(
             "SET step = :step, offer = :offer, message = :message, task_token = :token, "
-            "execution_arn = :arn, updated_at = :now, expires_at = :expires, #flow = :state "
-            "ADD seq :one REMOVE answer, answered_seq"
+            "execution_arn = :arn, updated_at = :now, updated_ms = :ms, expires_at = :expires, "
+            "#flow = :state ADD seq :one REMOVE answer, answered_seq"
         ),
         ExpressionAttributeNames={"#flow": "flow"},
         ConditionExpression="flow_id = :flow AND (attribute_not_exists(step) OR step <> :done)",
@@ -203,6 +212,7 @@ def park(
             ":state": flow or {},
             ":arn": execution_arn,
             ":now": now,
+            ":ms": _now_ms(),
             ":expires": now + AWAIT_RETENTION_SECONDS,
             ":one": 1,
             ":flow": flow_id,
@@ -246,13 +256,14 @@ def finish(
         ":message": message,
         ":result": result,
         ":now": now,
+        ":ms": _now_ms(),
         ":expires": now + DONE_RETENTION_SECONDS,
         ":one": 1,
         ":flow": flow_id,
     }
     update = (
         "SET step = :step, outcome = :outcome, message = :message, #result = :result, "
-        "updated_at = :now, expires_at = :expires"
+        "updated_at = :now, updated_ms = :ms, expires_at = :expires"
     )
     if execution_arn:
         update += ", execution_arn = :arn"
@@ -285,8 +296,8 @@ def confirming(
         Key={"session_id": session_id},
         UpdateExpression=(
             "SET step = :step, message = :message, #result = :pending, "
-            "execution_arn = :arn, updated_at = :now, expires_at = :expires ADD seq :one "
-            "REMOVE task_token, answer, answered_seq, #flow"
+            "execution_arn = :arn, updated_at = :now, updated_ms = :ms, expires_at = :expires "
+            "ADD seq :one REMOVE task_token, answer, answered_seq, #flow"
         ),
         ConditionExpression="flow_id = :flow AND step <> :done AND step <> :step",
         ExpressionAttributeNames={"#result": "result", "#flow": "flow"},
@@ -296,6 +307,7 @@ def confirming(
             ":pending": pending,
             ":arn": execution_arn,
             ":now": now,
+            ":ms": _now_ms(),
             ":expires": now + DONE_RETENTION_SECONDS,
             ":one": 1,
             ":flow": flow_id,
@@ -322,7 +334,8 @@ def mark_superseded(
         Key={"session_id": session_id},
         UpdateExpression=(
             "SET step = :step, outcome = :outcome, message = :message, updated_at = :now, "
-            "expires_at = :expires, flow_id = :superseded ADD seq :one REMOVE task_token"
+            "updated_ms = :ms, expires_at = :expires, flow_id = :superseded ADD seq :one "
+            "REMOVE task_token"
         ),
         ConditionExpression=(
             "flow_id = :flow AND step <> :step AND step <> :confirming "
@@ -334,6 +347,7 @@ def mark_superseded(
             ":outcome": outcome,
             ":message": message,
             ":now": now,
+            ":ms": _now_ms(),
             ":expires": now + DONE_RETENTION_SECONDS,
             ":one": 1,
             ":flow": flow_id,
@@ -359,7 +373,8 @@ def mark_stopped(table: Any, session_id: str, flow_id: str, message: str) -> Che
         Key={"session_id": session_id},
         UpdateExpression=(
             "SET step = :step, outcome = :outcome, message = :message, updated_at = :now, "
-            "expires_at = :expires, flow_id = :stopped ADD seq :one REMOVE task_token"
+            "updated_ms = :ms, expires_at = :expires, flow_id = :stopped ADD seq :one "
+            "REMOVE task_token"
         ),
         ConditionExpression="flow_id = :flow AND step <> :step",
         ExpressionAttributeValues={
@@ -367,6 +382,7 @@ def mark_stopped(table: Any, session_id: str, flow_id: str, message: str) -> Che
             ":outcome": OUTCOME_STOPPED,
             ":message": message,
             ":now": now,
+            ":ms": _now_ms(),
             ":expires": now + DONE_RETENTION_SECONDS,
             ":one": 1,
             ":flow": flow_id,
