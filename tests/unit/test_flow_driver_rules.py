@@ -26,6 +26,7 @@ from agent_bridge.flow_driver import (
     quickest_recent_wait,
     remember_wait,
     resume_output,
+    took,
 )
 from tasks.checkpoint import Checkpoint
 
@@ -189,3 +190,18 @@ def test_a_starting_item_names_an_execution_that_may_not_exist_yet(
     cp.execution_arn = "arn:aws:states:us-east-1:1:execution:b:x"
     # The stall check finds no execution: still starting, not an error and not an ending.
     assert driver._ended_execution(cp) is None
+
+
+def test_a_wait_is_learned_from_when_the_step_wrote_not_from_when_it_was_seen() -> None:
+    """A read long after the write must not teach a late first read (or every later first
+    read would stay that late); the write time is trusted only up to when it was seen."""
+    cp = checkpoint_at("await_slot", TIMES)
+    began = 1_000.0
+    cp.updated_ms = int((began + 0.050) * 1000)
+    assert took(cp, seen_after=0.400, began_wall=began) == pytest.approx(0.050)
+    cp.updated_ms = int((began + 0.900) * 1000)  # a clock ahead: never more than seen
+    assert took(cp, seen_after=0.400, began_wall=began) == pytest.approx(0.400)
+    cp.updated_ms = int((began - 0.100) * 1000)  # a clock behind: never negative
+    assert took(cp, seen_after=0.400, began_wall=began) == 0.0
+    cp.updated_ms = 0  # written by an earlier version
+    assert took(cp, seen_after=0.400, began_wall=began) == pytest.approx(0.400)
