@@ -79,6 +79,7 @@ SWITCHES: dict[str, Callable[[], Any]] = {
     "virtual_wait_states": _noop("install_virtual_wait_states"),
     "appconfig": _noop("install_appconfig_gaps"),
     "engine_caches": _noop("install_engine_caches"),
+    "dispatch_cache": _noop("install_dispatch_cache"),
 }
 
 

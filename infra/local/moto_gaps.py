@@ -45,8 +45,10 @@ checks that a test fails.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import queue
 import threading
 import time
 import types
@@ -213,38 +215,89 @@ def install_lambda_runtime(
 _parsed_trees: dict[str, Any] = {}
 _parsed_lock = threading.Lock()
 _engine_clients: dict[tuple[str, str, int], Any] = {}
+# Definition -> programs built ahead from its parse tree, each handed to one execution only.
+_spare_programs: dict[str, list[Any]] = {}
+_spare_requests: queue.SimpleQueue[str] = queue.SimpleQueue()
+_spare_ready = threading.Condition(_parsed_lock)
+SPARE_PROGRAMS = 2  # per definition: a turn starts at most one execution
+
+
+def _build_spares_forever() -> None:
+    """Build a fresh program for each definition asked for, off the StartExecution path."""
+    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+    while True:
+        definition = _spare_requests.get()
+        with _parsed_lock:
+            tree = _parsed_trees.get(definition)
+            ready = len(_spare_programs.get(definition, ()))
+        if tree is None or ready >= SPARE_PROGRAMS:
+            continue
+        try:
+            program = Preprocessor().visit(tree)
+        except Exception:  # noqa: S112 - the execution builds its own program then
+            continue
+        with _spare_ready:
+            _spare_programs.setdefault(definition, []).append(program)
+            _spare_ready.notify_all()
+
+
+def wait_for_spare_program(definition: str, timeout: float) -> bool:
+    """True once a program for `definition` is built ahead (for tests)."""
+    with _spare_ready:
+        return _spare_ready.wait_for(lambda: bool(_spare_programs.get(definition)), timeout)
 
 
 def install_engine_caches() -> None:
     """Cut the engine's per-execution costs (each was most of a chat turn's overhead).
 
-    - moto parses the ASL definition (ANTLR) at every StartExecution: the parse tree is now
-      kept per definition text, and each execution still gets fresh evaluation components
-      built from it (`Preprocessor`), so no execution state is shared.
+    - moto parses the ASL definition (ANTLR, ~200 ms for the booking machine) at every
+      StartExecution: the parse tree is kept per definition text;
+    - from that tree moto builds the execution's program (its evaluation components,
+      ~20 ms for the booking machine) in the execution's thread, before the first state
+      runs: a background thread builds the next programs ahead, so an execution takes one
+      that is ready. Every program is still built from the tree by moto's own
+      `Preprocessor` and handed to exactly one execution (none is reused or shared); when
+      none is ready the execution builds its own, as moto does;
+    - every JSONPath a state evaluates (`InputPath`, `Parameters` `.$` fields, `ResultPath`,
+      `OutputPath`, Choice variables) is parsed by jsonpath_ng, which builds its PLY parser
+      tables anew for each one (~1 ms a path, over half of the engine's time per state):
+      each path text is parsed once and its (immutable) expression reused; what it finds
+      and how results are written is jsonpath_ng's, unchanged;
     - it creates a new boto3 Lambda client for every Task state: one client (thread-safe)
       per region and port is reused.
     """
     from moto.settings import moto_server_port
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
     from moto.stepfunctions.parser.asl.parse import asl_parser
     from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+    from moto.stepfunctions.parser.asl.utils import json_path
 
     parser_class = asl_parser.AmazonStateLanguageParser
     if getattr(parser_class.parse, "_tree_cached", False):
         return
     original_parse = parser_class.parse
     original_client_for = lambda_eval_utils.boto_client_for
+    builder = threading.Thread(target=_build_spares_forever, name="engine-spares", daemon=True)
+    builder.start()
 
     def parse(definition: str) -> tuple[Any, Any]:
-        tree = _parsed_trees.get(definition)
+        with _parsed_lock:
+            tree = _parsed_trees.get(definition)
+            spares = _spare_programs.get(definition)
+            program = spares.pop() if spares else None
         if tree is None:
             program, tree = original_parse(definition)  # raises on a bad definition
             with _parsed_lock:
                 if len(_parsed_trees) > 256:
                     _parsed_trees.clear()
+                    _spare_programs.clear()
                 _parsed_trees[definition] = tree
-            return program, tree
-        return Preprocessor().visit(tree), tree
+        elif program is None:
+            program = Preprocessor().visit(tree)
+        _spare_requests.put(definition)
+        return program, tree
 
     def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
         key = (region, service, int(moto_server_port()))
@@ -256,6 +309,37 @@ def install_engine_caches() -> None:
     parse._tree_cached = True  # type: ignore[attr-defined]
     parser_class.parse = staticmethod(parse)  # type: ignore[method-assign]
     lambda_eval_utils.boto_client_for = client_for
+    json_path.parse = functools.lru_cache(maxsize=4096)(json_path.parse)
+    result_path.parse = functools.lru_cache(maxsize=4096)(result_path.parse)
+
+
+# --------------------------------------------------------------------------- request dispatch
+
+
+def install_dispatch_cache() -> None:
+    """moto's server resolves the backend of every request by listing its own package
+    directory (`list_of_moto_modules`: a listdir and ~200 stats) and trying every service's
+    URL patterns, under one lock: remember the answer per host name (it depends on
+    nothing else). Which host a request names is still worked out per request, as moto
+    does (from its signature, target header, body or path)."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    original = DomainDispatcherApplication.get_backend_for_host
+    if getattr(original, "_cached", False):
+        return
+    resolved: dict[str | None, Any] = {}
+
+    def get_backend_for_host(self: DomainDispatcherApplication, host: str | None) -> Any:
+        try:
+            return resolved[host]
+        except KeyError:
+            if len(resolved) > 1024:  # e.g. S3 virtual-host bucket names: keep it bounded
+                resolved.clear()
+            backend = resolved[host] = original(self, host)
+            return backend
+
+    get_backend_for_host._cached = True  # type: ignore[attr-defined]
+    DomainDispatcherApplication.get_backend_for_host = get_backend_for_host  # type: ignore[method-assign]
 
 
 # --------------------------------------------------------------------------- callbacks

@@ -126,6 +126,65 @@ def test_the_engine_parses_a_definition_once_and_reuses_its_lambda_client(
     )
 
 
+def test_each_execution_gets_its_own_program_built_ahead_from_the_kept_tree(
+    local_stack: LocalStack,
+) -> None:
+    """Without the engine caches, each execution builds its program (moto's Preprocessor
+    over the parse tree) on its own thread before its first state: now one is built ahead,
+    and no two executions ever get the same program object."""
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    definition = json.dumps(
+        {"Comment": uuid.uuid4().hex, "StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}
+    )
+    first, tree = AmazonStateLanguageParser.parse(definition)
+    assert moto_gaps.wait_for_spare_program(definition, timeout=10)
+    second, same_tree = AmazonStateLanguageParser.parse(definition)
+    third, _ = AmazonStateLanguageParser.parse(definition)
+    assert same_tree is tree
+    assert len({id(first), id(second), id(third)}) == 3
+
+
+def test_the_engine_parses_each_jsonpath_once(local_stack: LocalStack) -> None:
+    """Without the engine caches, jsonpath_ng builds its parser tables for every path a
+    state evaluates; a path's expression is now parsed once, and still finds the same."""
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    assert json_path.parse("$.flow.offer[0]") is json_path.parse("$.flow.offer[0]")
+    assert result_path.parse("$.answer") is result_path.parse("$.answer")
+    assert json_path.extract_json("$.flow.offer[0]", {"flow": {"offer": ["a", "b"]}}) == "a"
+    with pytest.raises(json_path.NoSuchJsonPathError):
+        json_path.extract_json("$.missing", {"flow": {}})
+
+
+def test_the_server_resolves_a_service_once_per_host(local_stack: LocalStack) -> None:
+    """Without the dispatch cache, moto's server lists its own package directory and tries
+    every service's URL patterns for each request; now once per host name."""
+    from moto import backends
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    listed = []
+    original = backends.list_of_moto_modules
+
+    def counting() -> Any:
+        listed.append(1)
+        return original()
+
+    backends.list_of_moto_modules = counting
+    try:
+        dispatcher = DomainDispatcherApplication(lambda service: service)
+        host = f"dynamodb.{local_stack.region}.amazonaws.com"
+        assert dispatcher.get_backend_for_host(host) == "dynamodb"
+        before = len(listed)
+        assert dispatcher.get_backend_for_host(host) == "dynamodb"
+        assert len(listed) == before
+        tables = local_stack.client("dynamodb").list_tables()["TableNames"]
+        assert tables  # requests still reach DynamoDB through the cache
+    finally:
+        backends.list_of_moto_modules = original
+
+
 # --------------------------------------------------------------------------- SendTaskFailure
 
 
