@@ -80,6 +80,7 @@ SWITCHES: dict[str, Callable[[], Any]] = {
     "appconfig": _noop("install_appconfig_gaps"),
     "engine_caches": _noop("install_engine_caches"),
     "dispatch_cache": _noop("install_dispatch_cache"),
+    "token_per_attempt": _noop("install_token_per_attempt"),
 }
 
 

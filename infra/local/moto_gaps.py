@@ -23,7 +23,8 @@ run those tests first and delete what moto now does itself.
 | DynamoDB TTL never deletes anything                | `sweep_expired_items`, run periodically  |
 |                                                    | by the local stack                       |
 | the engine parses the ASL at every execution and   | `install_engine_caches`: parse tree kept |
-| makes a Lambda client per Task state (slow)        | per definition, one Lambda client reused |
+| makes a Lambda client per Task state (slow)        | per definition, programs built ahead,    |
+|                                                    | one Lambda client reused                 |
 | its CloudFormation mishandles state machines       | not patched: `template_loader` creates   |
 |                                                    | the resources of infra/template.yaml     |
 |                                                    | through the ordinary boto3 APIs          |
@@ -38,6 +39,11 @@ run those tests first and delete what moto now does itself.
 | `States.*`) is refused as a custom error name      | as that States error, as SFN Local does  |
 | Wait states sleep in real time                     | `install_virtual_wait_states`: measured  |
 |                                                    | on `VirtualClock`                        |
+| a Retry of a `.waitForTaskToken` task reuses the   | `install_token_per_attempt`: a new token |
+| token and its spent answer: the retry fails at     | per attempt, the previous one refused    |
+| once instead of waiting again                      |                                          |
+| jsonpath_ng rebuilds its parser for every path;    | `install_engine_caches` (parsed once);   |
+| the server lists its package dir per request       | `install_dispatch_cache` (once per host) |
 
 `make moto-gaps-proof` switches each workaround off in turn (tests/moto_gap_switch.py) and
 checks that a test fails.
@@ -1014,6 +1020,39 @@ def install_mocked_states_errors() -> None:
 
     _eval_mocked_response_throw._states_aware = True  # type: ignore[attr-defined]
     mock_eval_utils._eval_mocked_response_throw = _eval_mocked_response_throw
+
+
+def install_token_per_attempt() -> None:
+    """A retried `.waitForTaskToken` task waits for a new answer, under a new token.
+
+    moto makes the token once when the state is entered; every Retry attempt reuses it and
+    its callback endpoint, which already holds the answer that failed the previous attempt
+    (a SendTaskFailure, a timeout): the retry re-invokes the function, then fails at once
+    with that old answer instead of waiting. As on AWS, each attempt now gets its own token
+    (the one the re-invoked function is handed), and the previous attempt's token is refused
+    (InvalidToken) instead of answering a wait that no longer exists."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import (
+        ResourceCondition,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (  # noqa: E501
+        StateTaskServiceCallback,
+    )
+
+    original = StateTaskServiceCallback._evaluate_with_timeout
+    if getattr(original, "_token_per_attempt", False):
+        return
+
+    def _evaluate_with_timeout(self: StateTaskServiceCallback, env: Any) -> None:
+        context = env.states.context_object
+        task = context.context_object_data.get("Task")
+        attempt = context.context_object_data.get("State", {}).get("RetryCount", 0)
+        if task and attempt and self.resource.condition == ResourceCondition.WaitForTaskToken:
+            env.callback_pool_manager._pool.pop(task["Token"], None)
+            env.callback_pool_manager.add(context.update_task_token())
+        original(self, env)
+
+    _evaluate_with_timeout._token_per_attempt = True  # type: ignore[attr-defined]
+    StateTaskServiceCallback._evaluate_with_timeout = _evaluate_with_timeout  # type: ignore[method-assign]
 
 
 # --------------------------------------------------------------------------- Wait states

@@ -99,6 +99,7 @@ class LocalStack:
         moto_gaps.install_strict_error_matching()
         moto_gaps.install_mocked_states_errors()
         moto_gaps.install_virtual_wait_states()
+        moto_gaps.install_token_per_attempt()
         moto_gaps.install_engine_caches()
         moto_gaps.install_dispatch_cache()
         moto_gaps.install_lambda_runtime(
