@@ -43,7 +43,8 @@ run those tests first and delete what moto now does itself.
 | token and its spent answer: the retry fails at     | per attempt, the previous one refused    |
 | once instead of waiting again                      |                                          |
 | jsonpath_ng rebuilds its parser for every path;    | `install_engine_caches` (parsed once);   |
-| the server lists its package dir per request       | `install_dispatch_cache` (once per host) |
+| the server lists its package dir per request;      | `install_dispatch_cache` (once per host);|
+| DynamoDB items serialized alias by alias (slow)    | `install_fast_attribute_values`          |
 
 `make moto-gaps-proof` switches each workaround off in turn (tests/moto_gap_switch.py) and
 checks that a test fails.
@@ -346,6 +347,75 @@ def install_dispatch_cache() -> None:
 
     get_backend_for_host._cached = True  # type: ignore[attr-defined]
     DomainDispatcherApplication.get_backend_for_host = get_backend_for_host  # type: ignore[method-assign]
+
+
+# --------------------------------------------------------------------------- DynamoDB responses
+
+_SCALAR_TYPES = {"S": str, "N": str, "BOOL": bool, "NULL": bool}
+_SET_TYPES = ("SS", "NS")
+
+
+class _NotPlain(Exception):
+    """An AttributeValue the fast path leaves to moto's serializer (binary, unexpected)."""
+
+
+def plain_attribute_value(value: Any) -> Any:
+    """The JSON of one DynamoDB AttributeValue as moto's serializer writes it, for the types
+    whose JSON is the value itself (S, N, BOOL, NULL, SS, NS, and M / L of those); anything
+    else (B, BS, a malformed value) raises _NotPlain."""
+    if not isinstance(value, dict) or len(value) != 1:
+        raise _NotPlain
+    ((kind, inner),) = value.items()
+    scalar = _SCALAR_TYPES.get(kind)
+    if scalar is not None:
+        if type(inner) is not scalar:
+            raise _NotPlain
+        return {kind: inner}
+    if kind in _SET_TYPES:
+        if not isinstance(inner, list) or any(type(x) is not str for x in inner):
+            raise _NotPlain
+        return {kind: list(inner)}
+    if kind == "M" and isinstance(inner, dict):
+        return {"M": {str(k): plain_attribute_value(v) for k, v in inner.items()}}
+    if kind == "L" and isinstance(inner, list):
+        return {"L": [plain_attribute_value(v) for v in inner]}
+    raise _NotPlain
+
+
+def install_fast_attribute_values() -> None:
+    """moto serializes every DynamoDB response through the service model, member by member,
+    trying several attribute-name aliases per member: for an item of ~40 attribute values
+    that is over half of a GetItem's or UpdateItem's server time. An AttributeValue whose JSON
+    is the value itself (S, N, BOOL, NULL, SS, NS, M and L of those) is now written as is;
+    anything else (binary values) still goes through moto's serializer. The JSON is the
+    same either way (tests/integration/test_moto_gaps.py compares them)."""
+    from moto.core.serialize import BaseJSONSerializer
+
+    original = BaseJSONSerializer._serialize_type_structure
+    if getattr(original, "_fast_attribute_values", False):
+        return
+
+    def _serialize_type_structure(
+        self: BaseJSONSerializer, serialized: Any, value: Any, shape: Any, key: str
+    ) -> None:
+        if shape.name == "AttributeValue" and value is not None:
+            service = getattr(getattr(self, "operation_model", None), "service_model", None)
+            if getattr(service, "service_name", None) == "dynamodb":
+                try:
+                    plain = plain_attribute_value(value)
+                except _NotPlain:
+                    pass
+                else:
+                    if key:
+                        serialized[self.get_serialized_name(shape, key)] = plain
+                    else:
+                        serialized.update(plain)
+                    return
+        original(self, serialized, value, shape, key)
+
+    _serialize_type_structure._fast_attribute_values = True  # type: ignore[attr-defined]
+    _serialize_type_structure._original = original  # type: ignore[attr-defined]
+    BaseJSONSerializer._serialize_type_structure = _serialize_type_structure  # type: ignore[method-assign]
 
 
 # --------------------------------------------------------------------------- callbacks

@@ -185,6 +185,97 @@ def test_the_server_resolves_a_service_once_per_host(local_stack: LocalStack) ->
         backends.list_of_moto_modules = original
 
 
+RICH_ITEM: dict[str, Any] = {
+    "pk": {"S": "rich"},
+    "empty": {"S": ""},
+    "unicode": {"S": "Zoë — 日本"},
+    "n": {"N": "-12.50"},
+    "yes": {"BOOL": True},
+    "no": {"BOOL": False},
+    "nothing": {"NULL": True},
+    "names": {"SS": ["a", "b"]},
+    "numbers": {"NS": ["1", "2.5"]},
+    "blob": {"B": b"\x00\x01binary"},
+    "blobs": {"BS": [b"\x02", b"\x03"]},
+    "flow": {
+        "M": {
+            "offer": {"L": [{"S": "2026-12-01"}, {"N": "3"}, {"M": {}}, {"L": []}]},
+            "inner": {"M": {"b": {"B": b"\xff"}, "ok": {"BOOL": True}}},
+            "empty": {"M": {}},
+        }
+    },
+}
+
+
+def test_dynamodb_items_read_back_the_same_with_and_without_the_fast_serializer(
+    local_stack: LocalStack,
+) -> None:
+    """The fast path writes the same JSON as moto's serializer, for every attribute type
+    (binary values, which it leaves to moto, included)."""
+    from moto.core.serialize import BaseJSONSerializer
+
+    dynamodb = local_stack.client("dynamodb")
+    assert local_stack.deployed is not None
+    table = local_stack.deployed.tables["FlowsTable"]
+    item = {**RICH_ITEM, "session_id": {"S": f"gap-{uuid.uuid4().hex}"}}
+    key = {"session_id": item["session_id"]}
+    dynamodb.put_item(TableName=table, Item=item)
+
+    def read_and_update() -> tuple[Any, Any]:
+        got = dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
+        updated = dynamodb.update_item(
+            TableName=table,
+            Key=key,
+            UpdateExpression="SET n = :n",
+            ReturnValues="ALL_NEW",
+            ExpressionAttributeValues={":n": {"N": "7"}},
+        )["Attributes"]
+        dynamodb.put_item(TableName=table, Item=item)
+        return got, updated
+
+    fast, updated_fast = read_and_update()
+    patched = BaseJSONSerializer._serialize_type_structure
+    BaseJSONSerializer._serialize_type_structure = patched._original  # type: ignore[attr-defined]
+    try:
+        slow, updated_slow = read_and_update()
+    finally:
+        BaseJSONSerializer._serialize_type_structure = patched  # type: ignore[method-assign]
+    dynamodb.delete_item(TableName=table, Key=key)
+    assert fast == slow == item
+    assert updated_fast == updated_slow == {**item, "n": {"N": "7"}}
+
+
+def test_dynamodb_items_are_serialized_without_picking_each_member(
+    local_stack: LocalStack,
+) -> None:
+    """Without the fast path, moto's serializer tries attribute-name aliases for each of the
+    ten members of every AttributeValue (over half of a GetItem's server time)."""
+    from moto.core import serialize
+
+    dynamodb = local_stack.client("dynamodb")
+    assert local_stack.deployed is not None
+    table = local_stack.deployed.tables["FlowsTable"]
+    values = {f"a{i}": {"S": str(i)} for i in range(30)}
+    item = {"session_id": {"S": f"gap-{uuid.uuid4().hex}"}, "flow": {"M": values}}
+    dynamodb.put_item(TableName=table, Item=item)
+    picked = []
+    original = serialize.XFormedAttributePicker.__call__
+
+    def counting(self: Any, context: Any) -> Any:
+        picked.append(context.key)
+        return original(self, context)
+
+    serialize.XFormedAttributePicker.__call__ = counting  # type: ignore[method-assign]
+    try:
+        got = dynamodb.get_item(
+            TableName=table, Key={"session_id": item["session_id"]}, ConsistentRead=True
+        )["Item"]
+    finally:
+        serialize.XFormedAttributePicker.__call__ = original  # type: ignore[method-assign]
+    assert got == item
+    assert len(picked) < 10, picked
+
+
 # --------------------------------------------------------------------------- SendTaskFailure
 
 
