@@ -1122,7 +1122,7 @@ def install_token_per_attempt() -> None:
         original(self, env)
 
     _evaluate_with_timeout._token_per_attempt = True  # type: ignore[attr-defined]
-    StateTaskServiceCallback._evaluate_with_timeout = _evaluate_with_timeout  # type: ignore[method-assign]
+    StateTaskServiceCallback._evaluate_with_timeout = _evaluate_with_timeout  # type: ignore[method-assign,assignment]
 
 
 # --------------------------------------------------------------------------- Wait states
