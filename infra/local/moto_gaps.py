@@ -301,8 +301,10 @@ def install_engine_caches() -> None:
                     _parsed_trees.clear()
                     _spare_programs.clear()
                 _parsed_trees[definition] = tree
-        elif program is None:
+            return program, tree
+        if program is None:
             program = Preprocessor().visit(tree)
+        # A definition parsed before is likely to run again (a one-off one gets no spare).
         _spare_requests.put(definition)
         return program, tree
 

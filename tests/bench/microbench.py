@@ -241,6 +241,25 @@ def run_target(target: str, n: int) -> dict[str, Any]:
                 ExpressionAttributeValues={":one": {"N": "1"}},
             )
 
+        big_key = {"pk": {"S": "flow"}}
+        offer = {"L": [{"S": f"2026-12-{day:02d}"} for day in range(1, 15)]}
+        times = {"L": [{"S": f"{hour:02d}:00"} for hour in range(8, 18)]}
+        flow = {"M": {"offer": offer, "times": times, "step": {"S": "await_date"}}}
+        dynamodb.put_item(TableName=table, Item={**big_key, "seq": {"N": "0"}, "flow": flow})
+
+        def get_big_item() -> None:
+            dynamodb.get_item(TableName=table, Key=big_key, ConsistentRead=True)
+
+        def update_big_item() -> None:
+            dynamodb.update_item(
+                TableName=table,
+                Key=big_key,
+                UpdateExpression="SET #s = #s + :one",
+                ExpressionAttributeNames={"#s": "seq"},
+                ExpressionAttributeValues={":one": {"N": "1"}},
+                ReturnValues="ALL_NEW",
+            )
+
         def invoke() -> None:
             lambdas.invoke(FunctionName="microbench-noop", Payload=b'{"x": 1}')["Payload"].read()
 
@@ -280,6 +299,8 @@ def run_target(target: str, n: int) -> dict[str, Any]:
         measured: dict[str, list[float]] = {
             "GetItem": timed(n, get_item),
             "UpdateItem": timed(n, update_item),
+            "GetItem (flow-sized item, 27 values)": timed(n, get_big_item),
+            "UpdateItem ALL_NEW (flow-sized item)": timed(n, update_big_item),
             "Invoke (trivial function)": timed(n, invoke),
             "StartExecution (call only)": timed(n, lambda: start(pass_arn)),
             "SendTaskSuccess (call only)": timed(n, send_task_success, parked),  # type: ignore[arg-type]

@@ -138,11 +138,12 @@ def test_each_execution_gets_its_own_program_built_ahead_from_the_kept_tree(
         {"Comment": uuid.uuid4().hex, "StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}
     )
     first, tree = AmazonStateLanguageParser.parse(definition)
+    second, same_tree = AmazonStateLanguageParser.parse(definition)  # asks for a spare
     assert moto_gaps.wait_for_spare_program(definition, timeout=10)
-    second, same_tree = AmazonStateLanguageParser.parse(definition)
-    third, _ = AmazonStateLanguageParser.parse(definition)
+    third, _ = AmazonStateLanguageParser.parse(definition)  # takes it
+    fourth, _ = AmazonStateLanguageParser.parse(definition)
     assert same_tree is tree
-    assert len({id(first), id(second), id(third)}) == 3
+    assert len({id(first), id(second), id(third), id(fourth)}) == 4
 
 
 def test_the_engine_parses_each_jsonpath_once(local_stack: LocalStack) -> None:
