@@ -39,7 +39,6 @@ from infra.local.dev_tokens import mint_customer_token
 from infra.local.lambda_runtime import ProcessRuntime
 from infra.local.pf360_sandbox import SandboxControl
 from infra.local.stack import LocalStack
-from tests.bench.sandbox_process import SandboxProcess
 
 CUSTOMER, CLIENT, PROJECT = "CUST001", "acme-corp", "12345"
 KINDS = ("list", "dates", "slots", "confirm")
@@ -110,18 +109,13 @@ def bedrock_event(path: str, session_id: str, parameters: dict[str, str]) -> dic
 
 
 class Bench:
-    def __init__(
-        self, stack: LocalStack, counter: CallCounter, sandbox_url: str | None = None
-    ) -> None:
-        assert stack.deployed is not None
-        if sandbox_url is None:
-            assert stack.sandbox is not None
-            sandbox_url = stack.sandbox.base_url
+    def __init__(self, stack: LocalStack, counter: CallCounter) -> None:
+        assert stack.deployed is not None and stack.sandbox is not None
         self.stack = stack
         self.counter = counter
         self.lambdas = stack.client("lambda")
         self.sfn = stack.client("stepfunctions")
-        self.sandbox = SandboxControl(sandbox_url)
+        self.sandbox = SandboxControl(stack.sandbox.base_url)
         dynamodb = boto3.resource("dynamodb", region_name=stack.region)
         self.sessions = SessionStore(dynamodb.Table(stack.deployed.tables["SessionsTable"]))
         self.flows = dynamodb.Table(stack.deployed.tables["FlowsTable"])
@@ -349,24 +343,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--latencies", default="100,0")
     parser.add_argument("--output", default=str(OUTPUT))
-    parser.add_argument(
-        "--sandbox-in-process",
-        action="store_true",
-        help="run PF360's sandbox as a thread of the stack's process (the old setup) instead "
-        "of its own process",
-    )
     args = parser.parse_args(argv)
     load_before = os.getloadavg()
-    overrides = {"ConfirmScheduleFlag": "1", "ApiTimeoutSeconds": "5"}
-    sandbox_process = None
-    if not args.sandbox_in_process:
-        sandbox_process = SandboxProcess().start()
-        overrides["CustomerSchedulerBaseApiUrl"] = sandbox_process.base_url
-        overrides["UseRealApi"] = "true"
     stack = LocalStack(
-        parameter_overrides=overrides,
+        parameter_overrides={"ConfirmScheduleFlag": "1", "ApiTimeoutSeconds": "5"},
         ttl_sweep_seconds=0,
-        with_sandbox=args.sandbox_in_process,
     ).start()
     runtime = stack.lambda_runtime
     if isinstance(runtime, ProcessRuntime):
@@ -376,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     stack.moto._server.app = counter
     runs: dict[str, Any] = {}
     try:
-        bench = Bench(stack, counter, sandbox_process.base_url if sandbox_process else None)
+        bench = Bench(stack, counter)
         bench.create_direct_function()
         for latency in [int(x) for x in args.latencies.split(",")]:
             print(f"PF360 latency {latency} ms: {args.conversations} conversations each...")
@@ -385,8 +366,6 @@ def main(argv: list[str] | None = None) -> int:
         stats = runtime.stats
     finally:
         stack.stop()
-        if sandbox_process is not None:
-            sandbox_process.stop()
     cold = {name: s.cold_starts for name, s in stats.items() if s.cold_starts}
     init_ms = [ms for s in stats.values() for ms in s.init_ms]
     headline = runs.get("100") or next(iter(runs.values()))
@@ -414,7 +393,6 @@ def main(argv: list[str] | None = None) -> int:
             "note": "shared 2-core machine: other developers' tests ran at the same time",
         },
         "conversations_per_design": args.conversations,
-        "sandbox": "in the stack's process" if args.sandbox_in_process else "own process",
         "run_id": uuid.uuid4().hex[:8],
     }
     output = Path(args.output)
