@@ -79,6 +79,9 @@ SWITCHES: dict[str, Callable[[], Any]] = {
     "virtual_wait_states": _noop("install_virtual_wait_states"),
     "appconfig": _noop("install_appconfig_gaps"),
     "engine_caches": _noop("install_engine_caches"),
+    "dispatch_cache": _noop("install_dispatch_cache"),
+    "token_per_attempt": _noop("install_token_per_attempt"),
+    "fast_attribute_values": _noop("install_fast_attribute_values"),
 }
 
 

@@ -13,6 +13,7 @@ Only the standard library here: the worker must not import the local harness (mo
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import os
@@ -245,6 +246,11 @@ def zygote(control_fd: int) -> int:
         except ImportError:
             continue
     _warm_boto3()
+    # What was preloaded is shared by every environment and lives as long as it: kept out
+    # of the collector's full collections (which walked it all, in the middle of a
+    # handler), and its pages stay shared with the zygote instead of being touched.
+    gc.collect()
+    gc.freeze()
     control = socket.socket(fileno=control_fd)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
     parent = int(os.environ.get("_LOCAL_LAMBDA_PARENT_PID", "0"))

@@ -23,7 +23,8 @@ run those tests first and delete what moto now does itself.
 | DynamoDB TTL never deletes anything                | `sweep_expired_items`, run periodically  |
 |                                                    | by the local stack                       |
 | the engine parses the ASL at every execution and   | `install_engine_caches`: parse tree kept |
-| makes a Lambda client per Task state (slow)        | per definition, one Lambda client reused |
+| makes a Lambda client per Task state (slow)        | per definition, programs built ahead,    |
+|                                                    | one Lambda client reused                 |
 | its CloudFormation mishandles state machines       | not patched: `template_loader` creates   |
 |                                                    | the resources of infra/template.yaml     |
 |                                                    | through the ordinary boto3 APIs          |
@@ -38,6 +39,12 @@ run those tests first and delete what moto now does itself.
 | `States.*`) is refused as a custom error name      | as that States error, as SFN Local does  |
 | Wait states sleep in real time                     | `install_virtual_wait_states`: measured  |
 |                                                    | on `VirtualClock`                        |
+| a Retry of a `.waitForTaskToken` task reuses the   | `install_token_per_attempt`: a new token |
+| token and its spent answer: the retry fails at     | per attempt, the previous one refused    |
+| once instead of waiting again                      |                                          |
+| jsonpath_ng rebuilds its parser for every path;    | `install_engine_caches` (parsed once);   |
+| the server lists its package dir per request;      | `install_dispatch_cache` (once per host);|
+| DynamoDB items serialized alias by alias (slow)    | `install_fast_attribute_values`          |
 
 `make moto-gaps-proof` switches each workaround off in turn (tests/moto_gap_switch.py) and
 checks that a test fails.
@@ -45,8 +52,10 @@ checks that a test fails.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import queue
 import threading
 import time
 import types
@@ -213,38 +222,91 @@ def install_lambda_runtime(
 _parsed_trees: dict[str, Any] = {}
 _parsed_lock = threading.Lock()
 _engine_clients: dict[tuple[str, str, int], Any] = {}
+# Definition -> programs built ahead from its parse tree, each handed to one execution only.
+_spare_programs: dict[str, list[Any]] = {}
+_spare_requests: queue.SimpleQueue[str] = queue.SimpleQueue()
+_spare_ready = threading.Condition(_parsed_lock)
+SPARE_PROGRAMS = 2  # per definition: a turn starts at most one execution
+
+
+def _build_spares_forever() -> None:
+    """Build a fresh program for each definition asked for, off the StartExecution path."""
+    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+    while True:
+        definition = _spare_requests.get()
+        with _parsed_lock:
+            tree = _parsed_trees.get(definition)
+            ready = len(_spare_programs.get(definition, ()))
+        if tree is None or ready >= SPARE_PROGRAMS:
+            continue
+        try:
+            program = Preprocessor().visit(tree)
+        except Exception:  # noqa: S112 - the execution builds its own program then
+            continue
+        with _spare_ready:
+            _spare_programs.setdefault(definition, []).append(program)
+            _spare_ready.notify_all()
+
+
+def wait_for_spare_program(definition: str, timeout: float) -> bool:
+    """True once a program for `definition` is built ahead (for tests)."""
+    with _spare_ready:
+        return _spare_ready.wait_for(lambda: bool(_spare_programs.get(definition)), timeout)
 
 
 def install_engine_caches() -> None:
     """Cut the engine's per-execution costs (each was most of a chat turn's overhead).
 
-    - moto parses the ASL definition (ANTLR) at every StartExecution: the parse tree is now
-      kept per definition text, and each execution still gets fresh evaluation components
-      built from it (`Preprocessor`), so no execution state is shared.
+    - moto parses the ASL definition (ANTLR, ~200 ms for the booking machine) at every
+      StartExecution: the parse tree is kept per definition text;
+    - from that tree moto builds the execution's program (its evaluation components,
+      ~20 ms for the booking machine) in the execution's thread, before the first state
+      runs: a background thread builds the next programs ahead, so an execution takes one
+      that is ready. Every program is still built from the tree by moto's own
+      `Preprocessor` and handed to exactly one execution (none is reused or shared); when
+      none is ready the execution builds its own, as moto does;
+    - every JSONPath a state evaluates (`InputPath`, `Parameters` `.$` fields, `ResultPath`,
+      `OutputPath`, Choice variables) is parsed by jsonpath_ng, which builds its PLY parser
+      tables anew for each one (~1 ms a path, over half of the engine's time per state):
+      each path text is parsed once and its (immutable) expression reused; what it finds
+      and how results are written is jsonpath_ng's, unchanged;
     - it creates a new boto3 Lambda client for every Task state: one client (thread-safe)
       per region and port is reused.
     """
     from moto.settings import moto_server_port
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
     from moto.stepfunctions.parser.asl.parse import asl_parser
     from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+    from moto.stepfunctions.parser.asl.utils import json_path
 
     parser_class = asl_parser.AmazonStateLanguageParser
     if getattr(parser_class.parse, "_tree_cached", False):
         return
     original_parse = parser_class.parse
     original_client_for = lambda_eval_utils.boto_client_for
+    builder = threading.Thread(target=_build_spares_forever, name="engine-spares", daemon=True)
+    builder.start()
 
     def parse(definition: str) -> tuple[Any, Any]:
-        tree = _parsed_trees.get(definition)
+        with _parsed_lock:
+            tree = _parsed_trees.get(definition)
+            spares = _spare_programs.get(definition)
+            program = spares.pop() if spares else None
         if tree is None:
             program, tree = original_parse(definition)  # raises on a bad definition
             with _parsed_lock:
                 if len(_parsed_trees) > 256:
                     _parsed_trees.clear()
+                    _spare_programs.clear()
                 _parsed_trees[definition] = tree
             return program, tree
-        return Preprocessor().visit(tree), tree
+        if program is None:
+            program = Preprocessor().visit(tree)
+        # A definition parsed before is likely to run again (a one-off one gets no spare).
+        _spare_requests.put(definition)
+        return program, tree
 
     def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
         key = (region, service, int(moto_server_port()))
@@ -256,6 +318,106 @@ def install_engine_caches() -> None:
     parse._tree_cached = True  # type: ignore[attr-defined]
     parser_class.parse = staticmethod(parse)  # type: ignore[method-assign]
     lambda_eval_utils.boto_client_for = client_for
+    json_path.parse = functools.lru_cache(maxsize=4096)(json_path.parse)
+    result_path.parse = functools.lru_cache(maxsize=4096)(result_path.parse)
+
+
+# --------------------------------------------------------------------------- request dispatch
+
+
+def install_dispatch_cache() -> None:
+    """moto's server resolves the backend of every request by listing its own package
+    directory (`list_of_moto_modules`: a listdir and ~200 stats) and trying every service's
+    URL patterns, under one lock: remember the answer per host name (it depends on
+    nothing else). Which host a request names is still worked out per request, as moto
+    does (from its signature, target header, body or path)."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    original = DomainDispatcherApplication.get_backend_for_host
+    if getattr(original, "_cached", False):
+        return
+    resolved: dict[str | None, Any] = {}
+
+    def get_backend_for_host(self: DomainDispatcherApplication, host: str | None) -> Any:
+        try:
+            return resolved[host]
+        except KeyError:
+            if len(resolved) > 1024:  # e.g. S3 virtual-host bucket names: keep it bounded
+                resolved.clear()
+            backend = resolved[host] = original(self, host)
+            return backend
+
+    get_backend_for_host._cached = True  # type: ignore[attr-defined]
+    DomainDispatcherApplication.get_backend_for_host = get_backend_for_host  # type: ignore[method-assign]
+
+
+# --------------------------------------------------------------------------- DynamoDB responses
+
+_SCALAR_TYPES = {"S": str, "N": str, "BOOL": bool, "NULL": bool}
+_SET_TYPES = ("SS", "NS")
+
+
+class _NotPlain(Exception):
+    """An AttributeValue the fast path leaves to moto's serializer (binary, unexpected)."""
+
+
+def plain_attribute_value(value: Any) -> Any:
+    """The JSON of one DynamoDB AttributeValue as moto's serializer writes it, for the types
+    whose JSON is the value itself (S, N, BOOL, NULL, SS, NS, and M / L of those); anything
+    else (B, BS, a malformed value) raises _NotPlain."""
+    if not isinstance(value, dict) or len(value) != 1:
+        raise _NotPlain
+    ((kind, inner),) = value.items()
+    scalar = _SCALAR_TYPES.get(kind)
+    if scalar is not None:
+        if type(inner) is not scalar:
+            raise _NotPlain
+        return {kind: inner}
+    if kind in _SET_TYPES:
+        if not isinstance(inner, list) or any(type(x) is not str for x in inner):
+            raise _NotPlain
+        return {kind: list(inner)}
+    if kind == "M" and isinstance(inner, dict):
+        return {"M": {str(k): plain_attribute_value(v) for k, v in inner.items()}}
+    if kind == "L" and isinstance(inner, list):
+        return {"L": [plain_attribute_value(v) for v in inner]}
+    raise _NotPlain
+
+
+def install_fast_attribute_values() -> None:
+    """moto serializes every DynamoDB response through the service model, member by member,
+    trying several attribute-name aliases per member: for an item of ~40 attribute values
+    that is over half of a GetItem's or UpdateItem's server time. An AttributeValue whose JSON
+    is the value itself (S, N, BOOL, NULL, SS, NS, M and L of those) is now written as is;
+    anything else (binary values) still goes through moto's serializer. The JSON is the
+    same either way (tests/integration/test_moto_gaps.py compares them)."""
+    from moto.core.serialize import BaseJSONSerializer
+
+    original = BaseJSONSerializer._serialize_type_structure
+    if getattr(original, "_fast_attribute_values", False):
+        return
+
+    def _serialize_type_structure(
+        self: BaseJSONSerializer, serialized: Any, value: Any, shape: Any, key: str
+    ) -> None:
+        if shape.name == "AttributeValue" and value is not None:
+            service = getattr(getattr(self, "operation_model", None), "service_model", None)
+            if getattr(service, "service_name", None) == "dynamodb":
+                try:
+                    plain = plain_attribute_value(value)
+                except _NotPlain:
+                    pass
+                else:
+                    if key:
+                        serialized[self.get_serialized_name(shape, key)] = plain
+                    else:
+                        serialized.update(plain)
+                    return
+        original(self, serialized, value, shape, key)
+
+    _serialize_type_structure._fast_attribute_values = True  # type: ignore[attr-defined]
+    _serialize_type_structure._original = original  # type: ignore[attr-defined]
+    BaseJSONSerializer._serialize_type_structure = _serialize_type_structure  # type: ignore[method-assign]
 
 
 # --------------------------------------------------------------------------- callbacks
@@ -930,6 +1092,39 @@ def install_mocked_states_errors() -> None:
 
     _eval_mocked_response_throw._states_aware = True  # type: ignore[attr-defined]
     mock_eval_utils._eval_mocked_response_throw = _eval_mocked_response_throw
+
+
+def install_token_per_attempt() -> None:
+    """A retried `.waitForTaskToken` task waits for a new answer, under a new token.
+
+    moto makes the token once when the state is entered; every Retry attempt reuses it and
+    its callback endpoint, which already holds the answer that failed the previous attempt
+    (a SendTaskFailure, a timeout): the retry re-invokes the function, then fails at once
+    with that old answer instead of waiting. As on AWS, each attempt now gets its own token
+    (the one the re-invoked function is handed), and the previous attempt's token is refused
+    (InvalidToken) instead of answering a wait that no longer exists."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import (
+        ResourceCondition,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (  # noqa: E501
+        StateTaskServiceCallback,
+    )
+
+    original = StateTaskServiceCallback._evaluate_with_timeout
+    if getattr(original, "_token_per_attempt", False):
+        return
+
+    def _evaluate_with_timeout(self: StateTaskServiceCallback, env: Any) -> None:
+        context = env.states.context_object
+        task = context.context_object_data.get("Task")
+        attempt = context.context_object_data.get("State", {}).get("RetryCount", 0)
+        if task and attempt and self.resource.condition == ResourceCondition.WaitForTaskToken:
+            env.callback_pool_manager._pool.pop(task["Token"], None)
+            env.callback_pool_manager.add(context.update_task_token())
+        original(self, env)
+
+    _evaluate_with_timeout._token_per_attempt = True  # type: ignore[attr-defined]
+    StateTaskServiceCallback._evaluate_with_timeout = _evaluate_with_timeout  # type: ignore[method-assign,assignment]
 
 
 # --------------------------------------------------------------------------- Wait states

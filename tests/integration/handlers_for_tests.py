@@ -40,3 +40,14 @@ def allocate_handler(event: Any, context: Any) -> dict[str, Any]:
     """Holds `event` MB: more than the function's MemorySize ends the environment."""
     _kept.append(bytearray(int(event) * 1024 * 1024))
     return {"held_mb": sum(len(b) for b in _kept) // (1024 * 1024)}
+
+
+class ParkFailed(Exception):
+    """What `park_handler` raises on the attempts it is told to fail."""
+
+
+def park_handler(event: Any, context: Any) -> dict[str, Any]:
+    """A waitForTaskToken task's function: fails attempts below `fail_below`, else parks."""
+    if int(event.get("attempt", 0)) < int(event.get("fail_below", 0)):
+        raise ParkFailed(f"attempt {event.get('attempt')} refused")
+    return {"parked": True, "attempt": event.get("attempt")}

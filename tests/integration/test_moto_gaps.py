@@ -126,6 +126,157 @@ def test_the_engine_parses_a_definition_once_and_reuses_its_lambda_client(
     )
 
 
+def test_each_execution_gets_its_own_program_built_ahead_from_the_kept_tree(
+    local_stack: LocalStack,
+) -> None:
+    """Without the engine caches, each execution builds its program (moto's Preprocessor
+    over the parse tree) on its own thread before its first state: now one is built ahead,
+    and no two executions ever get the same program object."""
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    definition = json.dumps(
+        {"Comment": uuid.uuid4().hex, "StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}
+    )
+    first, tree = AmazonStateLanguageParser.parse(definition)
+    second, same_tree = AmazonStateLanguageParser.parse(definition)  # asks for a spare
+    assert moto_gaps.wait_for_spare_program(definition, timeout=10)
+    third, _ = AmazonStateLanguageParser.parse(definition)  # takes it
+    fourth, _ = AmazonStateLanguageParser.parse(definition)
+    assert same_tree is tree
+    assert len({id(first), id(second), id(third), id(fourth)}) == 4
+
+
+def test_the_engine_parses_each_jsonpath_once(local_stack: LocalStack) -> None:
+    """Without the engine caches, jsonpath_ng builds its parser tables for every path a
+    state evaluates; a path's expression is now parsed once, and still finds the same."""
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    assert json_path.parse("$.flow.offer[0]") is json_path.parse("$.flow.offer[0]")
+    assert result_path.parse("$.answer") is result_path.parse("$.answer")
+    assert json_path.extract_json("$.flow.offer[0]", {"flow": {"offer": ["a", "b"]}}) == "a"
+    with pytest.raises(json_path.NoSuchJsonPathError):
+        json_path.extract_json("$.missing", {"flow": {}})
+
+
+def test_the_server_resolves_a_service_once_per_host(local_stack: LocalStack) -> None:
+    """Without the dispatch cache, moto's server lists its own package directory and tries
+    every service's URL patterns for each request; now once per host name."""
+    from moto import backends
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    listed = []
+    original = backends.list_of_moto_modules
+
+    def counting() -> Any:
+        listed.append(1)
+        return original()
+
+    backends.list_of_moto_modules = counting
+    try:
+        dispatcher = DomainDispatcherApplication(lambda service: service)
+        host = f"dynamodb.{local_stack.region}.amazonaws.com"
+        assert dispatcher.get_backend_for_host(host) == "dynamodb"
+        before = len(listed)
+        assert dispatcher.get_backend_for_host(host) == "dynamodb"
+        assert len(listed) == before
+        tables = local_stack.client("dynamodb").list_tables()["TableNames"]
+        assert tables  # requests still reach DynamoDB through the cache
+    finally:
+        backends.list_of_moto_modules = original
+
+
+RICH_ITEM: dict[str, Any] = {
+    "pk": {"S": "rich"},
+    "empty": {"S": ""},
+    "unicode": {"S": "Zoë — 日本"},
+    "n": {"N": "-12.50"},
+    "yes": {"BOOL": True},
+    "no": {"BOOL": False},
+    "nothing": {"NULL": True},
+    "names": {"SS": ["a", "b"]},
+    "numbers": {"NS": ["1", "2.5"]},
+    "blob": {"B": b"\x00\x01binary"},
+    "blobs": {"BS": [b"\x02", b"\x03"]},
+    "flow": {
+        "M": {
+            "offer": {"L": [{"S": "2026-12-01"}, {"N": "3"}, {"M": {}}, {"L": []}]},
+            "inner": {"M": {"b": {"B": b"\xff"}, "ok": {"BOOL": True}}},
+            "empty": {"M": {}},
+        }
+    },
+}
+
+
+def test_dynamodb_items_read_back_the_same_with_and_without_the_fast_serializer(
+    local_stack: LocalStack,
+) -> None:
+    """The fast path writes the same JSON as moto's serializer, for every attribute type
+    (binary values, which it leaves to moto, included)."""
+    from moto.core.serialize import BaseJSONSerializer
+
+    dynamodb = local_stack.client("dynamodb")
+    assert local_stack.deployed is not None
+    table = local_stack.deployed.tables["FlowsTable"]
+    item = {**RICH_ITEM, "session_id": {"S": f"gap-{uuid.uuid4().hex}"}}
+    key = {"session_id": item["session_id"]}
+    dynamodb.put_item(TableName=table, Item=item)
+
+    def read_and_update() -> tuple[Any, Any]:
+        got = dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
+        updated = dynamodb.update_item(
+            TableName=table,
+            Key=key,
+            UpdateExpression="SET n = :n",
+            ReturnValues="ALL_NEW",
+            ExpressionAttributeValues={":n": {"N": "7"}},
+        )["Attributes"]
+        dynamodb.put_item(TableName=table, Item=item)
+        return got, updated
+
+    fast, updated_fast = read_and_update()
+    patched = BaseJSONSerializer._serialize_type_structure
+    BaseJSONSerializer._serialize_type_structure = patched._original  # type: ignore[attr-defined]
+    try:
+        slow, updated_slow = read_and_update()
+    finally:
+        BaseJSONSerializer._serialize_type_structure = patched  # type: ignore[method-assign]
+    dynamodb.delete_item(TableName=table, Key=key)
+    assert fast == slow == item
+    assert updated_fast == updated_slow == {**item, "n": {"N": "7"}}
+
+
+def test_dynamodb_items_are_serialized_without_picking_each_member(
+    local_stack: LocalStack,
+) -> None:
+    """Without the fast path, moto's serializer tries attribute-name aliases for each of the
+    ten members of every AttributeValue (over half of a GetItem's server time)."""
+    from moto.core import serialize
+
+    dynamodb = local_stack.client("dynamodb")
+    assert local_stack.deployed is not None
+    table = local_stack.deployed.tables["FlowsTable"]
+    values = {f"a{i}": {"S": str(i)} for i in range(30)}
+    item = {"session_id": {"S": f"gap-{uuid.uuid4().hex}"}, "flow": {"M": values}}
+    dynamodb.put_item(TableName=table, Item=item)
+    picked = []
+    original = serialize.XFormedAttributePicker.__call__
+
+    def counting(self: Any, context: Any) -> Any:
+        picked.append(context.key)
+        return original(self, context)
+
+    serialize.XFormedAttributePicker.__call__ = counting  # type: ignore[method-assign]
+    try:
+        got = dynamodb.get_item(
+            TableName=table, Key={"session_id": item["session_id"]}, ConsistentRead=True
+        )["Item"]
+    finally:
+        serialize.XFormedAttributePicker.__call__ = original  # type: ignore[method-assign]
+    assert got == item
+    assert len(picked) < 10, picked
+
+
 # --------------------------------------------------------------------------- SendTaskFailure
 
 
