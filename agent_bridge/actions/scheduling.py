@@ -7,6 +7,7 @@ date or time again returns the current state, confirm twice the same confirmatio
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import BedrockAgentResolver
@@ -172,12 +173,18 @@ def slots_turn(ctx: ActionContext, project: Project, day: str) -> FlowView:
     return ctx.driver.resume(session_id, {"date": day})
 
 
-def confirm_turn(ctx: ActionContext, project: Project, day: str, time: str) -> FlowView:
+def confirm_turn(
+    ctx: ActionContext, project: Project, day: str, time: str, read_now: Callable[[], Project]
+) -> FlowView:
+    """`read_now` reads the project from PF360 now: only where what the customer is told
+    depends on the dashboard (no waiting flow to answer, or one already confirming). The
+    usual turn, the answer to a waiting time step, needs no read: the Book task asks PF360."""
     session_id = ctx.session.session_id
     current = ctx.driver.current(session_id)
     same_project = current.project_id == project.project_id
     if confirming(current) and same_project:
-        # The dashboard (read for this very turn) may already know the answer.
+        # The dashboard, read now, may already know the answer.
+        project = read_now()
         if booked_on_dashboard(project, day, time):
             return booked_view(project, day, time)
         return current
@@ -189,6 +196,7 @@ def confirm_turn(ctx: ActionContext, project: Project, day: str, time: str) -> F
         ) == (day, time):
             return current  # confirm twice: the same confirmation
     if current.status in (STATUS_DONE, STATUS_NONE) or not same_project:
+        project = read_now()
         if booked_on_dashboard(project, day, time):
             return booked_view(project, day, time)  # what PF360 says, whatever a flow said
         if same_project:
@@ -263,10 +271,18 @@ def confirm_appointment(
 ) -> dict[str, Any]:
     ctx = context(app)
     day, at = parse_date(ctx, date), parse_time(time)
-    # The turn that books reads PF360 now: whether the project is already booked (by this
-    # flow, an earlier one or anyone) decides what the customer is told.
-    project = project_of(ctx, customer_id, project_id, fresh=True)
-    return flow_answer(ctx, confirm_turn(ctx, project, day, at), project)
+    # Whether the project is already booked (by this flow, an earlier one or anyone) decides
+    # what the customer is told when no waiting flow answers: then PF360 is read now.
+    project = project_of(ctx, customer_id, project_id, fresh=False)
+    fresh: list[Project] = []
+
+    def read_now() -> Project:
+        if not fresh:
+            fresh.append(project_of(ctx, customer_id, project_id, fresh=True))
+        return fresh[0]
+
+    view = confirm_turn(ctx, project, day, at, read_now)
+    return flow_answer(ctx, view, fresh[0] if fresh else project)
 
 
 @app.post(
