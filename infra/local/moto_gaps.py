@@ -229,12 +229,50 @@ _spare_ready = threading.Condition(_parsed_lock)
 SPARE_PROGRAMS = 2  # per definition: a turn starts at most one execution
 
 
+# Requests in flight at the server other than Lambda invocations (which mostly wait on
+# their worker): the spare programs are built when there are none, so that building one
+# (~20 ms holding the GIL) does not delay the very turn whose StartExecution asked for it.
+_busy = 0
+_quiet = threading.Condition()
+SPARE_BUILD_MAX_DEFERRAL = 0.5  # seconds; under steady load build anyway
+
+
+def _track_busy(app_class: Any) -> None:
+    original_call = app_class.__call__
+    if getattr(original_call, "_tracks_busy", False):
+        return
+
+    def call(self: Any, environ: dict[str, Any], start_response: Any) -> Any:
+        global _busy
+        path = environ.get("PATH_INFO", "")
+        if "/functions/" in path and path.endswith("/invocations"):
+            return original_call(self, environ, start_response)
+        with _quiet:
+            _busy += 1
+        try:
+            return original_call(self, environ, start_response)
+        finally:
+            with _quiet:
+                _busy -= 1
+                if not _busy:
+                    _quiet.notify_all()
+
+    call._tracks_busy = True  # type: ignore[attr-defined]
+    app_class.__call__ = call
+
+
+def _wait_for_quiet(timeout: float) -> None:
+    with _quiet:
+        _quiet.wait_for(lambda: _busy == 0, timeout)
+
+
 def _build_spares_forever() -> None:
     """Build a fresh program for each definition asked for, off the StartExecution path."""
     from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 
     while True:
         definition = _spare_requests.get()
+        _wait_for_quiet(SPARE_BUILD_MAX_DEFERRAL)
         with _parsed_lock:
             tree = _parsed_trees.get(definition)
             ready = len(_spare_programs.get(definition, ()))
@@ -262,10 +300,12 @@ def install_engine_caches() -> None:
       StartExecution: the parse tree is kept per definition text;
     - from that tree moto builds the execution's program (its evaluation components,
       ~20 ms for the booking machine) in the execution's thread, before the first state
-      runs: a background thread builds the next programs ahead, so an execution takes one
-      that is ready. Every program is still built from the tree by moto's own
-      `Preprocessor` and handed to exactly one execution (none is reused or shared); when
-      none is ready the execution builds its own, as moto does;
+      runs: a background thread builds the next programs ahead, when no request other
+      than a Lambda invocation is in flight (at most 0.5 s later), so an execution takes
+      one that is ready without the build holding up the turn that started it. Every
+      program is still built from the tree by moto's own `Preprocessor` and handed to
+      exactly one execution (none is reused or shared); when none is ready the execution
+      builds its own, as moto does;
     - every JSONPath a state evaluates (`InputPath`, `Parameters` `.$` fields, `ResultPath`,
       `OutputPath`, Choice variables) is parsed by jsonpath_ng, which builds its PLY parser
       tables anew for each one (~1 ms a path, over half of the engine's time per state):
@@ -286,6 +326,9 @@ def install_engine_caches() -> None:
         return
     original_parse = parser_class.parse
     original_client_for = lambda_eval_utils.boto_client_for
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    _track_busy(DomainDispatcherApplication)
     builder = threading.Thread(target=_build_spares_forever, name="engine-spares", daemon=True)
     builder.start()
 
