@@ -28,6 +28,15 @@ NOTES = "notes-actions"
 ACTION_GROUPS = (SCHEDULING, INFORMATION, NOTES)
 
 INTERNAL_ERROR = "Something went wrong on our side; please try again in a moment."
+# When an action that changes PF360 gets no answer (timed out, crashed), it may have done
+# its work: the customer hears that we cannot tell yet, never "try again" (which could
+# book twice in their mind); the next turn tells what happened (the flow or PF360 knows).
+OUTCOME_UNKNOWN = (
+    "I didn't get an answer in time, so I can't tell yet whether that went through. "
+    "Please don't repeat it: ask me about your project in a moment and I'll tell you what "
+    "happened."
+)
+CHANGING_PATHS = frozenset({"/confirm_appointment", "/cancel_appointment", "/add_note"})
 LOCAL_AGENT = {"name": "local-agent", "id": "LOCAL", "alias": "LOCAL", "version": "DRAFT"}
 
 log = logging.getLogger(__name__)
@@ -51,8 +60,11 @@ class ActionResult:
 ActionInvoke = Callable[[str, str, dict[str, str], str], ActionResult]
 
 
-def failed() -> ActionResult:
-    """The answer for anything that went wrong below the action (a fresh body each time)."""
+def failed(api_path: str = "") -> ActionResult:
+    """The answer for anything that went wrong below the action (a fresh body each time):
+    for an action that may have changed PF360, that its outcome is not known yet."""
+    if api_path in CHANGING_PATHS:
+        return ActionResult(504, {"error": OUTCOME_UNKNOWN, "outcome_unknown": True})
     return ActionResult(500, {"error": INTERNAL_ERROR})
 
 
@@ -128,10 +140,10 @@ class LambdaActionInvoker:
         except (BotoCoreError, ClientError) as error:
             # Only the error's type: its text could echo the request's parameters.
             log.error("invoke of %s %s failed: %s", action_group, api_path, type(error).__name__)
-            return failed()
+            return failed(api_path)
         if response.get("FunctionError"):
             log.error("%s %s raised %s", action_group, api_path, response["FunctionError"])
-            return failed()
+            return failed(api_path)
         try:
             payload = json.loads(raw)
         except ValueError:
@@ -139,5 +151,5 @@ class LambdaActionInvoker:
         result = parse_answer(payload)
         if result is None:
             log.error("%s %s answered in an unexpected format", action_group, api_path)
-            return failed()
+            return failed(api_path)
         return result

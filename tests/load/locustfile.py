@@ -26,6 +26,9 @@ TOLD_FILE = os.environ.get("LOAD_TOLD_FILE", "build/load-told.jsonl")
 _next_customer = itertools.count()
 _told_lock = threading.Lock()
 FAILURE_PHRASES = ("Something went wrong", "try again in a moment")
+# The answer of a booking whose outcome the assistant could not know in time (an error for
+# the turn; for the ledger check neither told booked nor told not booked).
+UNKNOWN_PHRASE = "can't tell yet"
 
 
 def project_ids(customer_id: str) -> dict[int, str]:
@@ -43,6 +46,7 @@ class ChatUser(HttpUser):
         self.customer_id = customer["customer_id"]
         self.token = mint_customer_token(customer["customer_id"], customer["client_id"])
         self.session_id: str | None = None
+        self.unknown = ""  # the last answer, when it said the outcome is not known yet
 
     def say(self, message: str, name: str) -> dict[str, Any] | None:
         body: dict[str, Any] = {"message": message}
@@ -60,7 +64,8 @@ class ChatUser(HttpUser):
                 return None
             reply: dict[str, Any] = response.json()
             text = str(reply.get("response", ""))
-            if any(phrase in text for phrase in FAILURE_PHRASES):
+            self.unknown = text if UNKNOWN_PHRASE in text else ""
+            if self.unknown or any(phrase in text for phrase in FAILURE_PHRASES):
                 response.failure(text[:120])
                 return None
             response.success()
@@ -89,18 +94,21 @@ class ChatUser(HttpUser):
         if not question or "Shall I book" not in str(question.get("response", "")):
             return
         answer = self.say("yes", "5 confirm")
-        if answer and "is booked for" in str(answer.get("response", "")):
-            with _told_lock, open(TOLD_FILE, "a", encoding="utf-8") as told:
-                told.write(
-                    json.dumps(
-                        {
-                            "customer_id": self.customer_id,
-                            "project_id": project_ids(self.customer_id)[number],
-                            "response": answer["response"],
-                        }
-                    )
-                    + "\n"
-                )
+        if self.unknown:
+            self.record(number, "unknown", self.unknown)  # told: can't tell yet
+        elif answer and "is booked for" in str(answer.get("response", "")):
+            self.record(number, "booked", str(answer["response"]))
+
+    def record(self, number: int, told: str, response: str) -> None:
+        """What this user was told about a booking, for the ledger check."""
+        with _told_lock, open(TOLD_FILE, "a", encoding="utf-8") as told_file:
+            entry = {
+                "customer_id": self.customer_id,
+                "project_id": project_ids(self.customer_id)[number],
+                "told": told,
+                "response": response,
+            }
+            told_file.write(json.dumps(entry) + "\n")
 
     @task(1)
     def note(self) -> None:

@@ -98,12 +98,16 @@ def run_level(
         started_at = min(started_at, float(entry["start_time"]))
         ended_at = max(ended_at, float(entry["last_request_timestamp"] or 0))
     duration = max(ended_at - started_at, 1e-9)
-    told = [json.loads(line) for line in told_file.read_text().splitlines() if line.strip()]
+    entries = [json.loads(line) for line in told_file.read_text().splitlines() if line.strip()]
+    told = [entry for entry in entries if entry.get("told", "booked") == "booked"]
+    unknown = Counter(entry["project_id"] for entry in entries if entry.get("told") == "unknown")
     told_by_project = Counter(entry["project_id"] for entry in told)
     ledger = [b for b in control.bookings() if b.get("action") == "book"]
     ledger_by_project = Counter(str(b["project_id"]) for b in ledger)
+    # A booking nobody was told about is doubled, unless its customer was told that the
+    # outcome was not known yet (then the ledger may or may not hold it: both are true).
     doubled = sum(
-        max(0, count - told_by_project.get(project, 0))
+        max(0, count - told_by_project.get(project, 0) - unknown.get(project, 0))
         for project, count in ledger_by_project.items()
     )
     lost = sum(
@@ -123,6 +127,7 @@ def run_level(
         "errors": failures,
         "bookings_told": len(told),
         "bookings_in_ledger": len(ledger),
+        "bookings_told_unknown": sum(unknown.values()),
         "double_bookings": doubled,
         "lost_bookings": lost,
         "by_turn": {
@@ -168,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"  {run['turns']} turns, {run['turns_per_s']} turns/s, p50 {run['p50_ms']:.0f} "
                 f"p95 {run['p95_ms']:.0f} p99 {run['p99_ms']:.0f} ms, errors "
                 f"{run['errors']} ({run['error_rate']}); bookings told {run['bookings_told']}, "
+                f"told not known yet {run['bookings_told_unknown']}, "
                 f"in ledger {run['bookings_in_ledger']}, doubled {run['double_bookings']}, "
                 f"lost {run['lost_bookings']}",
                 flush=True,

@@ -21,6 +21,7 @@ from botocore.exceptions import ClientError
 
 from agent_bridge.chat.action_invoker import (
     INTERNAL_ERROR,
+    OUTCOME_UNKNOWN,
     ActionResult,
     LambdaActionInvoker,
     bedrock_event,
@@ -1047,6 +1048,33 @@ def test_failures_become_one_sentence(client: FakeLambda) -> None:
         client.answer["response"]["responseBody"]["application/json"]["body"] = "[1, 2]"
     result = LambdaActionInvoker(client, FUNCTIONS)("scheduling-actions", "/list_projects", {}, "s")
     assert result == ActionResult(500, {"error": INTERNAL_ERROR})
+
+
+@pytest.mark.parametrize(
+    ("group", "path"),
+    [
+        ("scheduling-actions", "/confirm_appointment"),
+        ("scheduling-actions", "/cancel_appointment"),
+        ("notes-actions", "/add_note"),
+    ],
+)
+@pytest.mark.parametrize(
+    "client",
+    [
+        FakeLambda(
+            {"errorMessage": "timed out", "errorType": "Sandbox.Timedout"}, function_error=True
+        ),
+        FakeLambda(ClientError({"Error": {"Code": "TooManyRequestsException"}}, "Invoke")),
+    ],
+)
+def test_an_action_that_may_have_changed_pf360_and_failed_is_unknown_not_try_again(
+    client: FakeLambda, group: str, path: str
+) -> None:
+    """A confirm that timed out may have booked: never "please try again"."""
+    result = LambdaActionInvoker(client, FUNCTIONS)(group, path, {}, "s")
+    assert result.status == 504 and result.body["outcome_unknown"] is True
+    assert result.body["error"] == OUTCOME_UNKNOWN
+    assert "try again" not in OUTCOME_UNKNOWN and "can't tell yet" in OUTCOME_UNKNOWN
 
 
 def test_an_unknown_action_group_is_a_failure() -> None:
