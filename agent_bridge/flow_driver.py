@@ -90,6 +90,9 @@ STATUS_NONE = "none"
 STATUS_INVALID = "invalid"
 
 
+POLL_SHARE_OF_WAIT = 0.2  # a long wait is read at most this share of its length late
+
+
 @dataclass
 class FlowView:
     """Where a session's flow stands, in the words the bridge answers with."""
@@ -223,10 +226,11 @@ class FlowDriver:
         kind: str | None = None,
     ) -> FlowView:
         """Poll the checkpoint until it moves past `after_seq` (consistent reads): first after
-        a few milliseconds, then less often (x1.5 each time, up to `poll_interval`), so a
-        quick step is seen at once and a slow one does not hammer the table. With `kind` (what
-        was just started or answered), the first read waits until shortly before the quickest
-        recent wait of that kind in this environment.
+        a few milliseconds, then less often (x1.5 each time, up to `poll_interval`, or a
+        fifth of the time waited so far when that is longer), so a quick step is seen at
+        once and a slow one (or many at once on a busy system) does not hammer the table.
+        With `kind` (what was just started or answered), the first read waits until shortly
+        before the quickest recent wait of that kind in this environment.
 
         With `flow` (the checkpoint being answered), a newer flow that has already taken the
         item over does not answer for it: the answered flow's own execution does.
@@ -258,8 +262,11 @@ class FlowDriver:
                 view = FlowView.of(cp) if cp is not None else FlowView(STATUS_NONE, NO_FLOW_MESSAGE)
                 view.status, view.message = STATUS_WORKING, STILL_WORKING_MESSAGE
                 return view
-            time.sleep(delay)
-            delay = min(delay * 1.5, self.poll_interval)
+            time.sleep(min(delay, max(end - now, 0.0)))
+            # A wait that is already long (a busy system) is read less often: at most a
+            # fifth of the wait so far late, instead of every `poll_interval` for seconds.
+            ceiling = max(self.poll_interval, (now - began) * POLL_SHARE_OF_WAIT)
+            delay = min(delay * 1.5, ceiling)
 
     def _outcome_of(self, flow: Checkpoint, end: float) -> FlowView:
         """How `flow` ended, from its execution (its checkpoint now belongs to a newer flow)."""

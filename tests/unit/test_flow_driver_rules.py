@@ -181,6 +181,32 @@ def test_the_first_read_waits_for_the_quickest_recent_wait_of_its_kind(
     assert sleeps == []
 
 
+def test_a_long_wait_is_read_less_and_less_often(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many turns waiting at once on a busy system must not hammer the table: after the
+    first reads, the gap grows with the time waited (a fifth of it), not capped at 50 ms."""
+    clock = [0.0]
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        clock[0] += seconds
+
+    monkeypatch.setattr("agent_bridge.flow_driver.time.sleep", sleep)
+    monkeypatch.setattr("agent_bridge.flow_driver.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("agent_bridge.flow_driver._recent_waits", {})
+    table = ScriptedTable(moves_after_reads=10_000)  # never moves: the deadline ends it
+    driver = driver_over(table)
+    driver.stall_check_seconds = 60  # (no DescribeExecution in this test)
+    view = driver.wait_for_change("s", 1, deadline=10.0)
+    assert view.status == "working"
+    assert clock[0] == pytest.approx(10.0)
+    # At a fixed 50 ms that would be about 200 reads; growing with the wait, a few dozen.
+    assert table.reads < 40, table.reads
+    assert sleeps[:3] == pytest.approx([0.004, 0.006, 0.009])  # a quick step: seen at once
+    late = [s for s in sleeps if s > 0.05]
+    assert late and max(late) <= 0.2 * 10.0 + 1e-9
+
+
 def test_a_starting_item_names_an_execution_that_may_not_exist_yet(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
