@@ -326,38 +326,21 @@ def mark_superseded(
 ) -> Checkpoint | None:
     """Take the item away from `flow_id` before stopping it; returns the item as it was.
     A flow that is confirming an unknown outcome is never taken away (it must finish), nor
-    one whose waiting step was answered: that answer may already be booking in PF360, and
+    one whose waiting step was answered (the answer may be booking in PF360 right now):
     the customer who gave it must hear how it ended."""
-    now = _now()
-    response = _update_if(
+    return _end_taken_away(
         table,
-        Key={"session_id": session_id},
-        UpdateExpression=(
-            "SET step = :step, outcome = :outcome, message = :message, updated_at = :now, "
-            "updated_ms = :ms, expires_at = :expires, flow_id = :superseded ADD seq :one "
-            "REMOVE task_token"
-        ),
-        ConditionExpression=(
+        session_id,
+        flow_id,
+        outcome=outcome,
+        message=message,
+        marker="superseded",
+        condition=(
             "flow_id = :flow AND step <> :step AND step <> :confirming "
             "AND (attribute_not_exists(answered_seq) OR answered_seq <> seq)"
         ),
-        ExpressionAttributeValues={
-            ":step": STEP_DONE,
-            ":confirming": STEP_CONFIRMING,
-            ":outcome": outcome,
-            ":message": message,
-            ":now": now,
-            ":ms": _now_ms(),
-            ":expires": now + DONE_RETENTION_SECONDS,
-            ":one": 1,
-            ":flow": flow_id,
-            ":superseded": f"superseded:{flow_id}",
-        },
-        ReturnValues="ALL_OLD",
+        values={":confirming": STEP_CONFIRMING},
     )
-    if response is None:
-        return None
-    return Checkpoint.from_item(response["Attributes"])
 
 
 OUTCOME_STOPPED = "stopped"
@@ -367,26 +350,51 @@ def mark_stopped(table: Any, session_id: str, flow_id: str, message: str) -> Che
     """An operator ended the flow: the item says so (the customer is told `message` on the
     next turn) and no task of that flow can write it again; returns the item as it was, or
     None when the session has moved on to another flow or this one had ended."""
+    return _end_taken_away(
+        table,
+        session_id,
+        flow_id,
+        outcome=OUTCOME_STOPPED,
+        message=message,
+        marker="stopped",
+        condition="flow_id = :flow AND step <> :step",
+    )
+
+
+def _end_taken_away(
+    table: Any,
+    session_id: str,
+    flow_id: str,
+    *,
+    outcome: str,
+    message: str,
+    marker: str,
+    condition: str,
+    values: dict[str, Any] | None = None,
+) -> Checkpoint | None:
+    """End `flow_id`'s item as `outcome` and rename its flow `<marker>:<flow_id>`, so no task
+    of that flow can write it again; the item as it was, or None when `condition` failed."""
     now = _now()
     response = _update_if(
         table,
         Key={"session_id": session_id},
         UpdateExpression=(
             "SET step = :step, outcome = :outcome, message = :message, updated_at = :now, "
-            "updated_ms = :ms, expires_at = :expires, flow_id = :stopped ADD seq :one "
+            "updated_ms = :ms, expires_at = :expires, flow_id = :marked ADD seq :one "
             "REMOVE task_token"
         ),
-        ConditionExpression="flow_id = :flow AND step <> :step",
+        ConditionExpression=condition,
         ExpressionAttributeValues={
             ":step": STEP_DONE,
-            ":outcome": OUTCOME_STOPPED,
+            ":outcome": outcome,
             ":message": message,
             ":now": now,
             ":ms": _now_ms(),
             ":expires": now + DONE_RETENTION_SECONDS,
             ":one": 1,
             ":flow": flow_id,
-            ":stopped": f"stopped:{flow_id}",
+            ":marked": f"{marker}:{flow_id}",
+            **(values or {}),
         },
         ReturnValues="ALL_OLD",
     )
