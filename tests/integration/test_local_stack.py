@@ -17,25 +17,9 @@ from infra.local import moto_gaps
 from infra.local.lambda_runtime import ProcessRuntime
 from infra.local.stack import LocalStack
 from infra.local.template_loader import TemplateError, deploy_template, read_template
+from tests.integration.workflow_helpers import history, wait_for_end
 
 pytestmark = pytest.mark.integration
-
-
-def wait_for_end(sfn: Any, execution_arn: str, deadline_seconds: float = 20) -> dict[str, Any]:
-    deadline = time.monotonic() + deadline_seconds
-    while time.monotonic() < deadline:
-        description: dict[str, Any] = sfn.describe_execution(executionArn=execution_arn)
-        if description["status"] != "RUNNING":
-            return description
-        time.sleep(0.05)
-    raise AssertionError(f"{execution_arn} still running after {deadline_seconds}s")
-
-
-def history(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
-    events: list[dict[str, Any]] = sfn.get_execution_history(
-        executionArn=execution_arn, maxResults=1000
-    )["events"]
-    return events
 
 
 def create_machine(local_stack: LocalStack, definition: dict[str, Any]) -> str:

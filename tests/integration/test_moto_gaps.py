@@ -17,27 +17,12 @@ import pytest
 from infra.local import moto_gaps
 from infra.local.stack import LocalStack
 from infra.local.template_loader import DeployedStack
+from tests.integration.workflow_helpers import history as events_of
+from tests.integration.workflow_helpers import wait_for_end
 
 pytestmark = pytest.mark.integration
 
 ROLE = "arn:aws:iam::123456789012:role/pf360-scheduler-local-states"
-
-
-def wait_for_end(sfn: Any, execution_arn: str, deadline_seconds: float = 10) -> dict[str, Any]:
-    deadline = time.monotonic() + deadline_seconds
-    while time.monotonic() < deadline:
-        description: dict[str, Any] = sfn.describe_execution(executionArn=execution_arn)
-        if description["status"] != "RUNNING":
-            return description
-        time.sleep(0.05)
-    raise AssertionError(f"{execution_arn} still running after {deadline_seconds}s")
-
-
-def events_of(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
-    events: list[dict[str, Any]] = sfn.get_execution_history(
-        executionArn=execution_arn, maxResults=1000
-    )["events"]
-    return events
 
 
 def entered(sfn: Any, execution_arn: str) -> list[str]:
