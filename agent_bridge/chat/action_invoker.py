@@ -37,6 +37,17 @@ OUTCOME_UNKNOWN = (
     "happened."
 )
 CHANGING_PATHS = frozenset({"/confirm_appointment", "/cancel_appointment", "/add_note"})
+# Lambda refused the invoke before running the function: nothing happened, "try again" is true.
+NOT_RUN = frozenset(
+    {
+        "TooManyRequestsException",
+        "ResourceNotFoundException",
+        "ResourceNotReadyException",
+        "ResourceConflictException",
+        "InvalidRequestContentException",
+        "RequestTooLargeException",
+    }
+)
 LOCAL_AGENT = {"name": "local-agent", "id": "LOCAL", "alias": "LOCAL", "version": "DRAFT"}
 
 log = logging.getLogger(__name__)
@@ -140,6 +151,8 @@ class LambdaActionInvoker:
         except (BotoCoreError, ClientError) as error:
             # Only the error's type: its text could echo the request's parameters.
             log.error("invoke of %s %s failed: %s", action_group, api_path, type(error).__name__)
+            if isinstance(error, ClientError) and error.response["Error"]["Code"] in NOT_RUN:
+                return failed()  # the function never ran
             return failed(api_path)
         if response.get("FunctionError"):
             log.error("%s %s raised %s", action_group, api_path, response["FunctionError"])

@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ReadTimeoutError
 
 from agent_bridge.chat.action_invoker import (
     INTERNAL_ERROR,
@@ -1064,7 +1064,8 @@ def test_failures_become_one_sentence(client: FakeLambda) -> None:
         FakeLambda(
             {"errorMessage": "timed out", "errorType": "Sandbox.Timedout"}, function_error=True
         ),
-        FakeLambda(ClientError({"Error": {"Code": "TooManyRequestsException"}}, "Invoke")),
+        FakeLambda(ReadTimeoutError(endpoint_url="http://lambda")),
+        FakeLambda(ClientError({"Error": {"Code": "ServiceException"}}, "Invoke")),
     ],
 )
 def test_an_action_that_may_have_changed_pf360_and_failed_is_unknown_not_try_again(
@@ -1075,6 +1076,15 @@ def test_an_action_that_may_have_changed_pf360_and_failed_is_unknown_not_try_aga
     assert result.status == 504 and result.body["outcome_unknown"] is True
     assert result.body["error"] == OUTCOME_UNKNOWN
     assert "try again" not in OUTCOME_UNKNOWN and "can't tell yet" in OUTCOME_UNKNOWN
+
+
+@pytest.mark.parametrize("code", ["TooManyRequestsException", "ResourceNotFoundException"])
+def test_a_confirm_whose_invoke_was_refused_before_running_is_a_plain_failure(code: str) -> None:
+    """Throttled or not found: the function never ran, so nothing was booked."""
+    client = FakeLambda(ClientError({"Error": {"Code": code}}, "Invoke"))
+    invoke = LambdaActionInvoker(client, FUNCTIONS)
+    result = invoke("scheduling-actions", "/confirm_appointment", {}, "s")
+    assert result == ActionResult(500, {"error": INTERNAL_ERROR})
 
 
 def test_an_unknown_action_group_is_a_failure() -> None:
