@@ -104,7 +104,7 @@ def _unzip(code: bytes, sha: str) -> Path:
     try:
         with zipfile.ZipFile(io.BytesIO(code)) as archive:
             names = [n for n in archive.namelist() if n.endswith(".py")]
-            if not names:
+            if not names or not sha:
                 return REPO_ROOT
             root = CODE_CACHE / sha.replace("/", "_").replace("+", "-")
             if not root.exists():

@@ -131,6 +131,29 @@ def test_each_execution_gets_its_own_program_built_ahead_from_the_kept_tree(
     assert len({id(first), id(second), id(third), id(fourth)}) == 4
 
 
+def test_a_spare_program_waits_until_no_request_is_in_flight(local_stack: LocalStack) -> None:
+    """The ~20 ms build of a spare program holds the GIL: it waits for a moment when the
+    server has no request in flight (up to SPARE_BUILD_MAX_DEFERRAL), not for the turn that
+    asked for it to finish its next calls."""
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    definition = json.dumps(
+        {"Comment": uuid.uuid4().hex, "StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}
+    )
+    AmazonStateLanguageParser.parse(definition)
+    with moto_gaps._quiet:
+        moto_gaps._busy += 1  # a request in flight
+    try:
+        AmazonStateLanguageParser.parse(definition)  # asks for a spare
+        assert moto_gaps.SPARE_BUILD_MAX_DEFERRAL > 0.2
+        assert not moto_gaps.wait_for_spare_program(definition, timeout=0.2)
+    finally:
+        with moto_gaps._quiet:
+            moto_gaps._busy -= 1
+            moto_gaps._quiet.notify_all()
+    assert moto_gaps.wait_for_spare_program(definition, timeout=10)
+
+
 def test_the_engine_parses_each_jsonpath_once(local_stack: LocalStack) -> None:
     """Without the engine caches, jsonpath_ng builds its parser tables for every path a
     state evaluates; a path's expression is now parsed once, and still finds the same."""
