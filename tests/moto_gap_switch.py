@@ -82,6 +82,7 @@ SWITCHES: dict[str, Callable[[], Any]] = {
     "dispatch_cache": _noop("install_dispatch_cache"),
     "token_per_attempt": _noop("install_token_per_attempt"),
     "fast_attribute_values": _noop("install_fast_attribute_values"),
+    "fast_update_item": _noop("install_fast_update_item"),
 }
 
 

@@ -23,6 +23,7 @@ TESTS = [
     "tests/integration/test_moto_gaps.py",
     "tests/integration/test_mock_config.py",
     "tests/integration/test_moto_gap_appconfig.py",
+    "tests/integration/test_moto_gap_fast_update.py",
     "tests/integration/test_local_engine_callbacks.py",
 ]
 FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+)", re.MULTILINE)
