@@ -624,11 +624,11 @@ def _execute_plan(plan: UpdatePlan, item: Any, values: Mapping[str, Any]) -> Non
     from moto.dynamodb.models.utilities import bytesize
 
     attrs = item.attrs
-    size = item.size()
+    size: int | None = None  # measured at the first write, as moto measures at each write
     for kind, name, placeholder in plan.actions:
         if kind == "REMOVE":
             removed = attrs.pop(name, None)
-            if removed is not None:
+            if removed is not None and size is not None:
                 size -= bytesize(name) + removed.size()
             continue
         assert placeholder is not None
@@ -640,6 +640,8 @@ def _execute_plan(plan: UpdatePlan, item: Any, values: Mapping[str, Any]) -> Non
             if existing.type != "N":
                 raise IncorrectDataType()
             new = existing + new
+        if size is None:
+            size = item.size()
         written = bytesize(name) + new.size()
         if size + written > 405000:
             raise ItemSizeTooLarge
