@@ -22,9 +22,9 @@ run those tests first and delete what moto now does itself.
 | never passes a test case                          | `stateMachineArn#TestCase` in mocked mode|
 | DynamoDB TTL never deletes anything                | `sweep_expired_items`, run periodically  |
 |                                                    | by the local stack                       |
-| the engine parses the ASL at every execution and   | `install_engine_caches`: parse tree kept |
-| makes a Lambda client per Task state (slow)        | per definition, programs built ahead,    |
-|                                                    | one Lambda client reused                 |
+| the engine parses the ASL and builds its program   | `install_engine_caches`: one program per |
+| at every execution and makes a Lambda client per   | definition, shared by its executions;    |
+| Task state (slow)                                  | one Lambda client reused                 |
 | its CloudFormation mishandles state machines       | not patched: `template_loader` creates   |
 |                                                    | the resources of infra/template.yaml     |
 |                                                    | through the ordinary boto3 APIs          |
@@ -55,7 +55,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import queue
 import threading
 import time
 import types
@@ -219,93 +218,59 @@ def install_lambda_runtime(
 
 # --------------------------------------------------------------------------- engine costs
 
-_parsed_trees: dict[str, Any] = {}
-_parsed_lock = threading.Lock()
+_programs: dict[str, tuple[Any, Any]] = {}  # definition -> (program, parse tree)
+_programs_lock = threading.Lock()
 _engine_clients: dict[tuple[str, str, int], Any] = {}
-# Definition -> programs built ahead from its parse tree, each handed to one execution only.
-_spare_programs: dict[str, list[Any]] = {}
-_spare_requests: queue.SimpleQueue[str] = queue.SimpleQueue()
-_spare_ready = threading.Condition(_parsed_lock)
-SPARE_PROGRAMS = 2  # per definition: a turn starts at most one execution
 
 
-# Requests in flight at the server other than Lambda invocations (which mostly wait on
-# their worker): the spare programs are built when there are none, so that building one
-# (~20 ms holding the GIL) does not delay the very turn whose StartExecution asked for it.
-_busy = 0
-_quiet = threading.Condition()
-SPARE_BUILD_MAX_DEFERRAL = 0.5  # seconds; under steady load build anyway
+def _ready_to_share(program: Any) -> Any:
+    """Make a program safe to evaluate by several executions at once.
 
+    moto's program components are immutable after the Preprocessor builds them: every
+    execution keeps its state in its own `Environment` (its stack, heap, context object,
+    history). The one attribute set later is `EvalComponent.heap_key` (a random id, made on
+    first use, that names the component's slot in the execution's heap, e.g. a Retry's
+    attempt count): two executions making it at once could each read the other's id and
+    lose their counts, so every component's key is made here, before any execution runs.
+    """
+    from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 
-def _track_busy(app_class: Any) -> None:
-    original_call = app_class.__call__
-    if getattr(original_call, "_tracks_busy", False):
-        return
-
-    def call(self: Any, environ: dict[str, Any], start_response: Any) -> Any:
-        global _busy
-        path = environ.get("PATH_INFO", "")
-        if "/functions/" in path and path.endswith("/invocations"):
-            return original_call(self, environ, start_response)
-        with _quiet:
-            _busy += 1
-        try:
-            return original_call(self, environ, start_response)
-        finally:
-            with _quiet:
-                _busy -= 1
-                if not _busy:
-                    _quiet.notify_all()
-
-    call._tracks_busy = True  # type: ignore[attr-defined]
-    app_class.__call__ = call
-
-
-def _wait_for_quiet(timeout: float) -> None:
-    with _quiet:
-        _quiet.wait_for(lambda: _busy == 0, timeout)
-
-
-def _build_spares_forever() -> None:
-    """Build a fresh program for each definition asked for, off the StartExecution path."""
-    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
-
-    while True:
-        definition = _spare_requests.get()
-        _wait_for_quiet(SPARE_BUILD_MAX_DEFERRAL)
-        with _parsed_lock:
-            tree = _parsed_trees.get(definition)
-            ready = len(_spare_programs.get(definition, ()))
-        if tree is None or ready >= SPARE_PROGRAMS:
+    seen: set[int] = set()
+    pending: list[Any] = [program]
+    while pending:
+        node = pending.pop()
+        if id(node) in seen or isinstance(node, (str, bytes, int, float, bool)) or node is None:
             continue
-        try:
-            program = Preprocessor().visit(tree)
-        except Exception:  # noqa: S112 - the execution builds its own program then
-            continue
-        with _spare_ready:
-            _spare_programs.setdefault(definition, []).append(program)
-            _spare_ready.notify_all()
+        seen.add(id(node))
+        if isinstance(node, EvalComponent):
+            _ = node.heap_key
+        if isinstance(node, dict):
+            pending.extend(node.values())
+        elif isinstance(node, (list, tuple, set, frozenset)):
+            pending.extend(node)
+        elif type(node).__module__.startswith("moto.stepfunctions.parser.asl") and hasattr(
+            node, "__dict__"
+        ):
+            pending.extend(vars(node).values())
+    return program
 
 
-def wait_for_spare_program(definition: str, timeout: float) -> bool:
-    """True once a program for `definition` is built ahead (for tests)."""
-    with _spare_ready:
-        return _spare_ready.wait_for(lambda: bool(_spare_programs.get(definition)), timeout)
+def shared_program(definition: str) -> Any | None:
+    """The program the executions of `definition` share, once one has been built (tests)."""
+    with _programs_lock:
+        entry = _programs.get(definition)
+    return entry[0] if entry else None
 
 
 def install_engine_caches() -> None:
     """Cut the engine's per-execution costs (each was most of a chat turn's overhead).
 
-    - moto parses the ASL definition (ANTLR, ~200 ms for the booking machine) at every
-      StartExecution: the parse tree is kept per definition text;
-    - from that tree moto builds the execution's program (its evaluation components,
-      ~20 ms for the booking machine) in the execution's thread, before the first state
-      runs: a background thread builds the next programs ahead, when no request other
-      than a Lambda invocation is in flight (at most 0.5 s later), so an execution takes
-      one that is ready without the build holding up the turn that started it. Every
-      program is still built from the tree by moto's own `Preprocessor` and handed to
-      exactly one execution (none is reused or shared); when none is ready the execution
-      builds its own, as moto does;
+    - moto parses the ASL definition (ANTLR, ~200 ms for the booking machine) and builds
+      the execution's program from the parse tree (moto's Preprocessor, ~20 ms holding the
+      GIL) at every StartExecution, in the execution's thread before its first state: the
+      program is built once per definition text and shared by its executions (see
+      `_ready_to_share`: its components are immutable, each execution's state lives in its
+      own Environment);
     - every JSONPath a state evaluates (`InputPath`, `Parameters` `.$` fields, `ResultPath`,
       `OutputPath`, Choice variables) is parsed by jsonpath_ng, which builds its PLY parser
       tables anew for each one (~1 ms a path, over half of the engine's time per state):
@@ -318,7 +283,6 @@ def install_engine_caches() -> None:
     from moto.stepfunctions.parser.asl.component.common.path import result_path
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
     from moto.stepfunctions.parser.asl.parse import asl_parser
-    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
     from moto.stepfunctions.parser.asl.utils import json_path
 
     parser_class = asl_parser.AmazonStateLanguageParser
@@ -326,30 +290,18 @@ def install_engine_caches() -> None:
         return
     original_parse = parser_class.parse
     original_client_for = lambda_eval_utils.boto_client_for
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
-
-    _track_busy(DomainDispatcherApplication)
-    builder = threading.Thread(target=_build_spares_forever, name="engine-spares", daemon=True)
-    builder.start()
 
     def parse(definition: str) -> tuple[Any, Any]:
-        with _parsed_lock:
-            tree = _parsed_trees.get(definition)
-            spares = _spare_programs.get(definition)
-            program = spares.pop() if spares else None
-        if tree is None:
-            program, tree = original_parse(definition)  # raises on a bad definition
-            with _parsed_lock:
-                if len(_parsed_trees) > 256:
-                    _parsed_trees.clear()
-                    _spare_programs.clear()
-                _parsed_trees[definition] = tree
-            return program, tree
-        if program is None:
-            program = Preprocessor().visit(tree)
-        # A definition parsed before is likely to run again (a one-off one gets no spare).
-        _spare_requests.put(definition)
-        return program, tree
+        with _programs_lock:
+            entry = _programs.get(definition)
+        if entry is not None:
+            return entry
+        program, tree = original_parse(definition)  # raises on a bad definition
+        entry = (_ready_to_share(program), tree)
+        with _programs_lock:
+            if len(_programs) > 256:  # e.g. one-off test machines: keep it bounded
+                _programs.clear()
+            return _programs.setdefault(definition, entry)
 
     def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
         key = (region, service, int(moto_server_port()))
