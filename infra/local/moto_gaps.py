@@ -45,6 +45,9 @@ run those tests first and delete what moto now does itself.
 | jsonpath_ng rebuilds its parser for every path;    | `install_engine_caches` (parsed once);   |
 | the server lists its package dir per request;      | `install_dispatch_cache` (once per host);|
 | DynamoDB items serialized alias by alias (slow)    | `install_fast_attribute_values`          |
+| its server (werkzeug's development server) closes  | `KeepAliveMotoServer`: the same app on   |
+| every connection: a new TCP connection and thread  | waitress, HTTP/1.1 keep-alive, a pool of |
+| per AWS call                                       | threads                                  |
 
 `make moto-gaps-proof` switches each workaround off in turn (tests/moto_gap_switch.py) and
 checks that a test fails.
@@ -54,6 +57,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 import threading
 import time
@@ -315,6 +319,95 @@ def install_engine_caches() -> None:
     lambda_eval_utils.boto_client_for = client_for
     json_path.parse = functools.lru_cache(maxsize=4096)(json_path.parse)
     result_path.parse = functools.lru_cache(maxsize=4096)(result_path.parse)
+
+
+# --------------------------------------------------------------------------- server
+
+# Every call in flight holds one of the server's threads, and a Lambda invocation holds one
+# while its function runs, whose own AWS calls need threads too: far more threads than
+# calls can ever be in flight (functions x their concurrency limit, twice), so none waits.
+SERVER_THREADS = 512
+SERVER_CONNECTION_LIMIT = 4096
+SERVER_IDLE_SECONDS = 60  # an idle keep-alive connection is closed after this (clients reopen)
+
+
+class KeepAliveMotoServer:
+    """moto's WSGI app (every service, every workaround here) on waitress, with keep-alive.
+
+    moto's `ThreadedMotoServer` runs werkzeug's development server, which answers every
+    request with `Connection: close` and then lingers up to 10 ms reading what the client
+    may still send: each AWS call opened a new TCP connection and started a new server
+    thread. waitress keeps connections open (HTTP/1.1) and serves from a pool of threads.
+    Same interface as ThreadedMotoServer (start, get_host_and_port, stop); `app` is the
+    WSGI app served, which a benchmark may wrap (e.g. to count calls).
+    """
+
+    def __init__(self, ip_address: str = "127.0.0.1", port: int = 0) -> None:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+        self.app: Any = DomainDispatcherApplication(create_backend_app)
+        self._ip_address, self._port = ip_address, port
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+
+    def _serve(self, environ: dict[str, Any], start_response: Any) -> Any:
+        return self.app(environ, start_response)
+
+    def start(self) -> None:
+        from waitress.server import create_server
+
+        _raise_open_files_limit(SERVER_CONNECTION_LIMIT + 1024)
+        logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+        self._server = create_server(
+            self._serve,
+            host=self._ip_address,
+            port=self._port,
+            threads=SERVER_THREADS,
+            connection_limit=SERVER_CONNECTION_LIMIT,
+            channel_timeout=SERVER_IDLE_SECONDS,
+            asyncore_use_poll=True,  # select() stops at 1024 descriptors
+            clear_untrusted_proxy_headers=True,
+            ident="moto",
+        )
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._run, name="moto-server", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._server.run()
+        except (OSError, ValueError):  # the sockets `stop()` closes under the loop
+            if not self._stopping.is_set():
+                raise
+
+    def get_host_and_port(self) -> tuple[str, int]:
+        assert self._server is not None, "Make sure to call start() first"
+        return str(self._server.effective_host), int(self._server.effective_port)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._server is not None:
+            self._server.close()
+            self._server.task_dispatcher.shutdown(timeout=5)
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if self._server is not None:
+            for channel in list(self._server._map.values()):  # open keep-alive connections
+                try:
+                    channel.close()
+                except OSError:
+                    pass
+
+
+def _raise_open_files_limit(wanted: int) -> None:
+    """Keep-alive connections stay open: allow enough descriptors (up to the hard limit)."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
 # --------------------------------------------------------------------------- request dispatch

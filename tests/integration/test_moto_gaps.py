@@ -7,6 +7,7 @@ least one test fails each time; docs/outcomes.md lists which.
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
 import uuid
@@ -188,6 +189,33 @@ def test_concurrent_executions_of_a_shared_program_keep_their_own_retry_counts(
         assert wait_for_end(sfn, arn)["status"] == "FAILED"
         events = events_of(sfn, arn)
         assert sum(1 for e in events if e["type"] == "TaskScheduled") == 3
+
+
+def test_the_server_keeps_a_connection_open_between_calls(local_stack: LocalStack) -> None:
+    """moto's own server (werkzeug's development server) answers every call with
+    `Connection: close`: each AWS call opened a new connection and a new server thread.
+    Two calls now go over one connection."""
+    host, port = local_stack.endpoint_url.split("//")[1].rsplit(":", 1)
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    headers = {
+        "X-Amz-Target": "DynamoDB_20120810.ListTables",
+        "Content-Type": "application/x-amz-json-1.0",
+        "Authorization": (
+            "AWS4-HMAC-SHA256 Credential=local/20261130/us-east-1/dynamodb/aws4_request, "
+            "SignedHeaders=host, Signature=local"
+        ),
+    }
+    sockets = []
+    try:
+        for _ in range(2):
+            connection.request("POST", "/", body=b"{}", headers=headers)
+            response = connection.getresponse()
+            assert response.status == 200 and "TableNames" in json.loads(response.read())
+            assert (response.getheader("Connection") or "").lower() != "close"
+            sockets.append(connection.sock)
+    finally:
+        connection.close()
+    assert sockets[0] is not None and sockets[0] is sockets[1]
 
 
 def test_the_engine_parses_each_jsonpath_once(local_stack: LocalStack) -> None:
