@@ -55,6 +55,7 @@ checks that a test fails.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -394,10 +395,8 @@ class KeepAliveMotoServer:
             self._thread.join(timeout=5)
         if self._server is not None:
             for channel in list(self._server._map.values()):  # open keep-alive connections
-                try:
+                with contextlib.suppress(OSError):
                     channel.close()
-                except OSError:
-                    pass
 
 
 def _raise_open_files_limit(wanted: int) -> None:
