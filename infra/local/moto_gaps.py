@@ -413,7 +413,7 @@ def _raise_open_files_limit(wanted: int) -> None:
 
 
 def install_dispatch_cache() -> None:
-    """moto's server resolves the backend of every request by listing its own package
+    """Per-request costs of moto's dispatch. moto's server resolves the backend of every request by listing its own package
     directory (`list_of_moto_modules`: a listdir and ~200 stats) and trying every service's
     URL patterns, under one lock: remember the answer per host name (it depends on
     nothing else). Which host a request names is still worked out per request, as moto
@@ -436,6 +436,23 @@ def install_dispatch_cache() -> None:
 
     get_backend_for_host._cached = True  # type: ignore[attr-defined]
     DomainDispatcherApplication.get_backend_for_host = get_backend_for_host  # type: ignore[method-assign]
+
+    # Then, for every call, it lists the response class's methods (`inspect.getmembers`
+    # over ~200 attributes) to see whether the action is one: remembered per class, and
+    # listed again if any class of its MRO has gained or lost an attribute since.
+    from moto.core import responses
+
+    original_names = responses.method_names_from_class
+    listed: dict[tuple[Any, ...], list[str]] = {}
+
+    def method_names_from_class(clazz: Any) -> list[str]:
+        key = (clazz, *(len(vars(k)) for k in clazz.__mro__))
+        names = listed.get(key)
+        if names is None:
+            names = listed[key] = original_names(clazz)
+        return names
+
+    responses.method_names_from_class = method_names_from_class
 
 
 # --------------------------------------------------------------------------- DynamoDB responses

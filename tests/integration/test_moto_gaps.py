@@ -258,6 +258,38 @@ def test_the_server_resolves_a_service_once_per_host(local_stack: LocalStack) ->
         backends.list_of_moto_modules = original
 
 
+def test_the_server_lists_a_response_class_methods_once(local_stack: LocalStack) -> None:
+    """Without the dispatch cache, moto lists the response class's methods (inspect over
+    ~200 attributes) for every call; now once per class, again if the class changes."""
+    import inspect
+
+    from moto.core import responses
+    from moto.dynamodb.responses import DynamoHandler
+
+    dynamodb = local_stack.client("dynamodb")
+    dynamodb.list_tables()
+    calls = []
+    original = inspect.getmembers
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args[0])
+        return original(*args, **kwargs)
+
+    inspect.getmembers = counting
+    try:
+        dynamodb.list_tables()
+        dynamodb.list_tables()
+        assert DynamoHandler not in calls
+        DynamoHandler.local_probe = lambda self: None  # type: ignore[attr-defined]
+        try:
+            assert "local_probe" in responses.method_names_from_class(DynamoHandler)
+        finally:
+            del DynamoHandler.local_probe  # type: ignore[attr-defined]
+        assert "local_probe" not in responses.method_names_from_class(DynamoHandler)
+    finally:
+        inspect.getmembers = original
+
+
 RICH_ITEM: dict[str, Any] = {
     "pk": {"S": "rich"},
     "empty": {"S": ""},
