@@ -413,7 +413,9 @@ def _raise_open_files_limit(wanted: int) -> None:
 
 
 def install_dispatch_cache() -> None:
-    """Per-request costs of moto's dispatch. moto's server resolves the backend of every request by listing its own package
+    """Per-request costs of moto's dispatch.
+
+    moto's server resolves the backend of every request by listing its own package
     directory (`list_of_moto_modules`: a listdir and ~200 stats) and trying every service's
     URL patterns, under one lock: remember the answer per host name (it depends on
     nothing else). Which host a request names is still worked out per request, as moto
