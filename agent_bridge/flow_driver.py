@@ -65,9 +65,25 @@ EARLY_MARGIN_SECONDS = 0.003
 _recent_waits: dict[str, deque[float]] = {}
 
 
+# Between the quickest and the slowest recent wait of its kind a step is due any moment: the
+# checkpoint is read every `first_poll_interval` there (a read is a millisecond or two of
+# the table's time), for at most this long, then less and less often as before.
+DUE_WINDOW_MAX_SECONDS = 0.06
+
+
 def quickest_recent_wait(kind: str) -> float | None:
     recent = _recent_waits.get(kind)
     return min(recent) if recent else None
+
+
+def due_window(kind: str) -> tuple[float, float] | None:
+    """(quickest, slowest) of the recent waits of `kind`, the slowest capped to
+    DUE_WINDOW_MAX_SECONDS after the quickest; None without any."""
+    recent = _recent_waits.get(kind)
+    if not recent:
+        return None
+    quickest = min(recent)
+    return quickest, min(max(recent), quickest + DUE_WINDOW_MAX_SECONDS)
 
 
 def took(cp: Checkpoint, seen_after: float, began_wall: float) -> float:
@@ -230,7 +246,8 @@ class FlowDriver:
         fifth of the time waited so far when that is longer), so a quick step is seen at
         once and a slow one (or many at once on a busy system) does not hammer the table.
         With `kind` (what was just started or answered), the first read waits until shortly
-        before the quickest recent wait of that kind in this environment.
+        before the quickest recent wait of that kind in this environment, and reads stay
+        fine until the slowest recent one (at most DUE_WINDOW_MAX_SECONDS more).
 
         With `flow` (the checkpoint being answered), a newer flow that has already taken the
         item over does not answer for it: the answered flow's own execution does.
@@ -240,9 +257,13 @@ class FlowDriver:
         end = began + (deadline if deadline is not None else self.deadline_seconds)
         next_stall_check = began + self.stall_check_seconds
         delay = self.first_poll_interval
-        quickest = quickest_recent_wait(kind) if kind else None
-        if quickest is not None and quickest - EARLY_MARGIN_SECONDS > delay:
-            time.sleep(min(quickest - EARLY_MARGIN_SECONDS, self.stall_check_seconds))
+        window = due_window(kind) if kind else None
+        due_until = began
+        if window is not None:
+            quickest, slowest = window
+            due_until = began + slowest + EARLY_MARGIN_SECONDS
+            if quickest - EARLY_MARGIN_SECONDS > delay:
+                time.sleep(min(quickest - EARLY_MARGIN_SECONDS, self.stall_check_seconds))
         while True:
             cp = checkpoint.read(self.table, session_id)
             if cp is not None and flow is not None and flow.execution_arn and taken_over(cp, flow):
@@ -262,6 +283,9 @@ class FlowDriver:
                 view = FlowView.of(cp) if cp is not None else FlowView(STATUS_NONE, NO_FLOW_MESSAGE)
                 view.status, view.message = STATUS_WORKING, STILL_WORKING_MESSAGE
                 return view
+            if now < due_until:  # the step is due any moment: keep reading finely
+                time.sleep(min(self.first_poll_interval, max(end - now, 0.0)))
+                continue
             time.sleep(min(delay, max(end - now, 0.0)))
             # A wait that is already long (a busy system) is read less often: at most a
             # fifth of the wait so far late, instead of every `poll_interval` for seconds.

@@ -62,6 +62,25 @@ def _noop(name: str) -> Callable[[], None]:
     return disable
 
 
+def _werkzeug_server() -> None:
+    """moto's own ThreadedMotoServer (werkzeug's development server) instead."""
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+    class WerkzeugServer(ThreadedMotoServer):
+        def __init__(self, ip_address: str = "127.0.0.1", port: int = 0) -> None:
+            super().__init__(ip_address=ip_address, port=port, verbose=False)
+
+        @property
+        def app(self) -> Any:
+            return self._server.app  # type: ignore[union-attr]
+
+        @app.setter
+        def app(self, value: Any) -> None:
+            self._server.app = value  # type: ignore[union-attr]
+
+    moto_gaps.KeepAliveMotoServer = WerkzeugServer  # type: ignore[misc,assignment]
+
+
 def _no_sweep() -> None:
     moto_gaps.sweep_expired_items = lambda *args, **kwargs: 0
 
@@ -82,6 +101,7 @@ SWITCHES: dict[str, Callable[[], Any]] = {
     "dispatch_cache": _noop("install_dispatch_cache"),
     "token_per_attempt": _noop("install_token_per_attempt"),
     "fast_attribute_values": _noop("install_fast_attribute_values"),
+    "keep_alive_server": _werkzeug_server,
     "fast_update_item": _noop("install_fast_update_item"),
 }
 

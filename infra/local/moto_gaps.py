@@ -22,9 +22,9 @@ run those tests first and delete what moto now does itself.
 | never passes a test case                          | `stateMachineArn#TestCase` in mocked mode|
 | DynamoDB TTL never deletes anything                | `sweep_expired_items`, run periodically  |
 |                                                    | by the local stack                       |
-| the engine parses the ASL at every execution and   | `install_engine_caches`: parse tree kept |
-| makes a Lambda client per Task state (slow)        | per definition, programs built ahead,    |
-|                                                    | one Lambda client reused                 |
+| the engine parses the ASL and builds its program   | `install_engine_caches`: one program per |
+| at every execution and makes a Lambda client per   | definition, shared by its executions;    |
+| Task state (slow)                                  | one Lambda client reused                 |
 | its CloudFormation mishandles state machines       | not patched: `template_loader` creates   |
 |                                                    | the resources of infra/template.yaml     |
 |                                                    | through the ordinary boto3 APIs          |
@@ -45,6 +45,9 @@ run those tests first and delete what moto now does itself.
 | jsonpath_ng rebuilds its parser for every path;    | `install_engine_caches` (parsed once);   |
 | the server lists its package dir per request;      | `install_dispatch_cache` (once per host);|
 | DynamoDB items serialized alias by alias (slow)    | `install_fast_attribute_values`          |
+| its server (werkzeug's development server) closes  | `KeepAliveMotoServer`: the same app on   |
+| every connection: a new TCP connection and thread  | waitress, HTTP/1.1 keep-alive, a pool of |
+| per AWS call                                       | threads                                  |
 | UpdateItem parses its expressions twice and walks  | `install_fast_update_item`: a shape moto |
 | the tree ten times per call (10-15 ms)             | accepted is applied by its plan (section |
 |                                                    | "DynamoDB UpdateItem")                   |
@@ -55,10 +58,11 @@ checks that a test fails.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import logging
 import os
-import queue
 import threading
 import time
 import types
@@ -222,93 +226,59 @@ def install_lambda_runtime(
 
 # --------------------------------------------------------------------------- engine costs
 
-_parsed_trees: dict[str, Any] = {}
-_parsed_lock = threading.Lock()
+_programs: dict[str, tuple[Any, Any]] = {}  # definition -> (program, parse tree)
+_programs_lock = threading.Lock()
 _engine_clients: dict[tuple[str, str, int], Any] = {}
-# Definition -> programs built ahead from its parse tree, each handed to one execution only.
-_spare_programs: dict[str, list[Any]] = {}
-_spare_requests: queue.SimpleQueue[str] = queue.SimpleQueue()
-_spare_ready = threading.Condition(_parsed_lock)
-SPARE_PROGRAMS = 2  # per definition: a turn starts at most one execution
 
 
-# Requests in flight at the server other than Lambda invocations (which mostly wait on
-# their worker): the spare programs are built when there are none, so that building one
-# (~20 ms holding the GIL) does not delay the very turn whose StartExecution asked for it.
-_busy = 0
-_quiet = threading.Condition()
-SPARE_BUILD_MAX_DEFERRAL = 0.5  # seconds; under steady load build anyway
+def _ready_to_share(program: Any) -> Any:
+    """Make a program safe to evaluate by several executions at once.
 
+    moto's program components are immutable after the Preprocessor builds them: every
+    execution keeps its state in its own `Environment` (its stack, heap, context object,
+    history). The one attribute set later is `EvalComponent.heap_key` (a random id, made on
+    first use, that names the component's slot in the execution's heap, e.g. a Retry's
+    attempt count): two executions making it at once could each read the other's id and
+    lose their counts, so every component's key is made here, before any execution runs.
+    """
+    from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 
-def _track_busy(app_class: Any) -> None:
-    original_call = app_class.__call__
-    if getattr(original_call, "_tracks_busy", False):
-        return
-
-    def call(self: Any, environ: dict[str, Any], start_response: Any) -> Any:
-        global _busy
-        path = environ.get("PATH_INFO", "")
-        if "/functions/" in path and path.endswith("/invocations"):
-            return original_call(self, environ, start_response)
-        with _quiet:
-            _busy += 1
-        try:
-            return original_call(self, environ, start_response)
-        finally:
-            with _quiet:
-                _busy -= 1
-                if not _busy:
-                    _quiet.notify_all()
-
-    call._tracks_busy = True  # type: ignore[attr-defined]
-    app_class.__call__ = call
-
-
-def _wait_for_quiet(timeout: float) -> None:
-    with _quiet:
-        _quiet.wait_for(lambda: _busy == 0, timeout)
-
-
-def _build_spares_forever() -> None:
-    """Build a fresh program for each definition asked for, off the StartExecution path."""
-    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
-
-    while True:
-        definition = _spare_requests.get()
-        _wait_for_quiet(SPARE_BUILD_MAX_DEFERRAL)
-        with _parsed_lock:
-            tree = _parsed_trees.get(definition)
-            ready = len(_spare_programs.get(definition, ()))
-        if tree is None or ready >= SPARE_PROGRAMS:
+    seen: set[int] = set()
+    pending: list[Any] = [program]
+    while pending:
+        node = pending.pop()
+        if id(node) in seen or isinstance(node, (str, bytes, int, float, bool)) or node is None:
             continue
-        try:
-            program = Preprocessor().visit(tree)
-        except Exception:  # noqa: S112 - the execution builds its own program then
-            continue
-        with _spare_ready:
-            _spare_programs.setdefault(definition, []).append(program)
-            _spare_ready.notify_all()
+        seen.add(id(node))
+        if isinstance(node, EvalComponent):
+            _ = node.heap_key
+        if isinstance(node, dict):
+            pending.extend(node.values())
+        elif isinstance(node, (list, tuple, set, frozenset)):
+            pending.extend(node)
+        elif type(node).__module__.startswith("moto.stepfunctions.parser.asl") and hasattr(
+            node, "__dict__"
+        ):
+            pending.extend(vars(node).values())
+    return program
 
 
-def wait_for_spare_program(definition: str, timeout: float) -> bool:
-    """True once a program for `definition` is built ahead (for tests)."""
-    with _spare_ready:
-        return _spare_ready.wait_for(lambda: bool(_spare_programs.get(definition)), timeout)
+def shared_program(definition: str) -> Any | None:
+    """The program the executions of `definition` share, once one has been built (tests)."""
+    with _programs_lock:
+        entry = _programs.get(definition)
+    return entry[0] if entry else None
 
 
 def install_engine_caches() -> None:
     """Cut the engine's per-execution costs (each was most of a chat turn's overhead).
 
-    - moto parses the ASL definition (ANTLR, ~200 ms for the booking machine) at every
-      StartExecution: the parse tree is kept per definition text;
-    - from that tree moto builds the execution's program (its evaluation components,
-      ~20 ms for the booking machine) in the execution's thread, before the first state
-      runs: a background thread builds the next programs ahead, when no request other
-      than a Lambda invocation is in flight (at most 0.5 s later), so an execution takes
-      one that is ready without the build holding up the turn that started it. Every
-      program is still built from the tree by moto's own `Preprocessor` and handed to
-      exactly one execution (none is reused or shared); when none is ready the execution
-      builds its own, as moto does;
+    - moto parses the ASL definition (ANTLR, ~200 ms for the booking machine) and builds
+      the execution's program from the parse tree (moto's Preprocessor, ~20 ms holding the
+      GIL) at every StartExecution, in the execution's thread before its first state: the
+      program is built once per definition text and shared by its executions (see
+      `_ready_to_share`: its components are immutable, each execution's state lives in its
+      own Environment);
     - every JSONPath a state evaluates (`InputPath`, `Parameters` `.$` fields, `ResultPath`,
       `OutputPath`, Choice variables) is parsed by jsonpath_ng, which builds its PLY parser
       tables anew for each one (~1 ms a path, over half of the engine's time per state):
@@ -321,7 +291,6 @@ def install_engine_caches() -> None:
     from moto.stepfunctions.parser.asl.component.common.path import result_path
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
     from moto.stepfunctions.parser.asl.parse import asl_parser
-    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
     from moto.stepfunctions.parser.asl.utils import json_path
 
     parser_class = asl_parser.AmazonStateLanguageParser
@@ -329,30 +298,18 @@ def install_engine_caches() -> None:
         return
     original_parse = parser_class.parse
     original_client_for = lambda_eval_utils.boto_client_for
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
-
-    _track_busy(DomainDispatcherApplication)
-    builder = threading.Thread(target=_build_spares_forever, name="engine-spares", daemon=True)
-    builder.start()
 
     def parse(definition: str) -> tuple[Any, Any]:
-        with _parsed_lock:
-            tree = _parsed_trees.get(definition)
-            spares = _spare_programs.get(definition)
-            program = spares.pop() if spares else None
-        if tree is None:
-            program, tree = original_parse(definition)  # raises on a bad definition
-            with _parsed_lock:
-                if len(_parsed_trees) > 256:
-                    _parsed_trees.clear()
-                    _spare_programs.clear()
-                _parsed_trees[definition] = tree
-            return program, tree
-        if program is None:
-            program = Preprocessor().visit(tree)
-        # A definition parsed before is likely to run again (a one-off one gets no spare).
-        _spare_requests.put(definition)
-        return program, tree
+        with _programs_lock:
+            entry = _programs.get(definition)
+        if entry is not None:
+            return entry
+        program, tree = original_parse(definition)  # raises on a bad definition
+        entry = (_ready_to_share(program), tree)
+        with _programs_lock:
+            if len(_programs) > 256:  # e.g. one-off test machines: keep it bounded
+                _programs.clear()
+            return _programs.setdefault(definition, entry)
 
     def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
         key = (region, service, int(moto_server_port()))
@@ -368,11 +325,100 @@ def install_engine_caches() -> None:
     result_path.parse = functools.lru_cache(maxsize=4096)(result_path.parse)
 
 
+# --------------------------------------------------------------------------- server
+
+# Every call in flight holds one of the server's threads, and a Lambda invocation holds one
+# while its function runs, whose own AWS calls need threads too: far more threads than
+# calls can ever be in flight (functions x their concurrency limit, twice), so none waits.
+SERVER_THREADS = 512
+SERVER_CONNECTION_LIMIT = 4096
+SERVER_IDLE_SECONDS = 60  # an idle keep-alive connection is closed after this (clients reopen)
+
+
+class KeepAliveMotoServer:
+    """moto's WSGI app (every service, every workaround here) on waitress, with keep-alive.
+
+    moto's `ThreadedMotoServer` runs werkzeug's development server, which answers every
+    request with `Connection: close` and then lingers up to 10 ms reading what the client
+    may still send: each AWS call opened a new TCP connection and started a new server
+    thread. waitress keeps connections open (HTTP/1.1) and serves from a pool of threads.
+    Same interface as ThreadedMotoServer (start, get_host_and_port, stop); `app` is the
+    WSGI app served, which a benchmark may wrap (e.g. to count calls).
+    """
+
+    def __init__(self, ip_address: str = "127.0.0.1", port: int = 0) -> None:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+        self.app: Any = DomainDispatcherApplication(create_backend_app)
+        self._ip_address, self._port = ip_address, port
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+
+    def _serve(self, environ: dict[str, Any], start_response: Any) -> Any:
+        return self.app(environ, start_response)
+
+    def start(self) -> None:
+        from waitress.server import create_server
+
+        _raise_open_files_limit(SERVER_CONNECTION_LIMIT + 1024)
+        logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+        self._server = create_server(
+            self._serve,
+            host=self._ip_address,
+            port=self._port,
+            threads=SERVER_THREADS,
+            connection_limit=SERVER_CONNECTION_LIMIT,
+            channel_timeout=SERVER_IDLE_SECONDS,
+            asyncore_use_poll=True,  # select() stops at 1024 descriptors
+            clear_untrusted_proxy_headers=True,
+            ident="moto",
+        )
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._run, name="moto-server", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._server.run()
+        except (OSError, ValueError):  # the sockets `stop()` closes under the loop
+            if not self._stopping.is_set():
+                raise
+
+    def get_host_and_port(self) -> tuple[str, int]:
+        assert self._server is not None, "Make sure to call start() first"
+        return str(self._server.effective_host), int(self._server.effective_port)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._server is not None:
+            self._server.close()
+            self._server.task_dispatcher.shutdown(timeout=5)
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if self._server is not None:
+            for channel in list(self._server._map.values()):  # open keep-alive connections
+                with contextlib.suppress(OSError):
+                    channel.close()
+
+
+def _raise_open_files_limit(wanted: int) -> None:
+    """Keep-alive connections stay open: allow enough descriptors (up to the hard limit)."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
 # --------------------------------------------------------------------------- request dispatch
 
 
 def install_dispatch_cache() -> None:
-    """moto's server resolves the backend of every request by listing its own package
+    """Per-request costs of moto's dispatch.
+
+    moto's server resolves the backend of every request by listing its own package
     directory (`list_of_moto_modules`: a listdir and ~200 stats) and trying every service's
     URL patterns, under one lock: remember the answer per host name (it depends on
     nothing else). Which host a request names is still worked out per request, as moto
@@ -395,6 +441,23 @@ def install_dispatch_cache() -> None:
 
     get_backend_for_host._cached = True  # type: ignore[attr-defined]
     DomainDispatcherApplication.get_backend_for_host = get_backend_for_host  # type: ignore[method-assign]
+
+    # Then, for every call, it lists the response class's methods (`inspect.getmembers`
+    # over ~200 attributes) to see whether the action is one: remembered per class, and
+    # listed again if any class of its MRO has gained or lost an attribute since.
+    from moto.core import responses
+
+    original_names = responses.method_names_from_class
+    listed: dict[tuple[Any, ...], list[str]] = {}
+
+    def method_names_from_class(clazz: Any) -> list[str]:
+        key = (clazz, *(len(vars(k)) for k in clazz.__mro__))
+        names = listed.get(key)
+        if names is None:
+            names = listed[key] = original_names(clazz)
+        return names
+
+    responses.method_names_from_class = method_names_from_class
 
 
 # --------------------------------------------------------------------------- DynamoDB responses

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from moto.core.config import default_user_config
-from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 from infra.local import aws_call_recorder, moto_gaps, ports
 from infra.local.template_loader import DeployedStack, deploy_template
@@ -56,7 +55,7 @@ class LocalStack:
     lambda_runtime_kind: str | None = None
     lambda_concurrency: int = 0
 
-    moto: ThreadedMotoServer | None = None
+    moto: moto_gaps.KeepAliveMotoServer | None = None
     sandbox: SandboxServer | None = None
     deployed: DeployedStack | None = None
     _stop_sweeper: threading.Event = field(default_factory=threading.Event)
@@ -110,7 +109,7 @@ class LocalStack:
             concurrency_limit=self.lambda_concurrency,
         )
 
-        self.moto = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
+        self.moto = moto_gaps.KeepAliveMotoServer(ip_address=self.host, port=self.port)
         self.moto.start()
         _, bound_port = self.moto.get_host_and_port()
         # moto's Step Functions engine calls Lambda through this port; boto3 everywhere in

@@ -352,9 +352,9 @@ def main(argv: list[str] | None = None) -> int:
     runtime = stack.lambda_runtime
     if isinstance(runtime, ProcessRuntime):
         runtime.echo_logs = False
-    assert stack.moto is not None and stack.moto._server is not None
-    counter = CallCounter(stack.moto._server.app)
-    stack.moto._server.app = counter
+    assert stack.moto is not None
+    counter = CallCounter(stack.moto.app)
+    stack.moto.app = counter
     runs: dict[str, Any] = {}
     try:
         bench = Bench(stack, counter)

@@ -61,9 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     ).start()
     if isinstance(stack.lambda_runtime, ProcessRuntime):
         stack.lambda_runtime.echo_logs = False
-    assert stack.moto is not None and stack.moto._server is not None
-    counter = CallCounter(stack.moto._server.app)
-    stack.moto._server.app = counter
+    assert stack.moto is not None
+    counter = CallCounter(stack.moto.app)
+    stack.moto.app = counter
     samples: dict[str, list[tuple[float, float, float]]] = {}
     try:
         bench = Bench(stack, counter)

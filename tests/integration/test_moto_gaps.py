@@ -7,6 +7,7 @@ least one test fails each time; docs/outcomes.md lists which.
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
 import uuid
@@ -111,47 +112,110 @@ def test_the_engine_parses_a_definition_once_and_reuses_its_lambda_client(
     )
 
 
-def test_each_execution_gets_its_own_program_built_ahead_from_the_kept_tree(
+def test_the_executions_of_a_definition_share_one_program_made_safe_to_share(
     local_stack: LocalStack,
 ) -> None:
     """Without the engine caches, each execution builds its program (moto's Preprocessor
-    over the parse tree) on its own thread before its first state: now one is built ahead,
-    and no two executions ever get the same program object."""
+    over the parse tree, ~20 ms holding the GIL) on its own thread before its first state.
+    Now one program per definition is shared, and every component's heap key (its slot in
+    an execution's own heap, e.g. a Retry's attempt count; otherwise made lazily, so two
+    executions could make it at once) is made before any execution runs."""
+    from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
     definition = json.dumps(
-        {"Comment": uuid.uuid4().hex, "StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}
+        {
+            "Comment": uuid.uuid4().hex,
+            "StartAt": "Try",
+            "States": {"Try": {"Type": "Pass", "Next": "Done"}, "Done": {"Type": "Succeed"}},
+        }
     )
     first, tree = AmazonStateLanguageParser.parse(definition)
-    second, same_tree = AmazonStateLanguageParser.parse(definition)  # asks for a spare
-    assert moto_gaps.wait_for_spare_program(definition, timeout=10)
-    third, _ = AmazonStateLanguageParser.parse(definition)  # takes it
-    fourth, _ = AmazonStateLanguageParser.parse(definition)
-    assert same_tree is tree
-    assert len({id(first), id(second), id(third), id(fourth)}) == 4
+    second, same_tree = AmazonStateLanguageParser.parse(definition)
+    assert same_tree is tree and second is first
+    assert moto_gaps.shared_program(definition) is first
+    components: list[EvalComponent] = []
+    pending: list[object] = [first]
+    seen: set[int] = set()
+    while pending:
+        node = pending.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, EvalComponent):
+            components.append(node)
+        if isinstance(node, dict):
+            pending.extend(node.values())
+        elif isinstance(node, (list, tuple)):
+            pending.extend(node)
+        elif type(node).__module__.startswith("moto.stepfunctions.parser.asl"):
+            pending.extend(getattr(node, "__dict__", {}).values())
+    assert len(components) > 5
+    assert all(vars(c).get("_EvalComponent__heap_key") for c in components)
 
 
-def test_a_spare_program_waits_until_no_request_is_in_flight(local_stack: LocalStack) -> None:
-    """The ~20 ms build of a spare program holds the GIL: it waits for a moment when the
-    server has no request in flight (up to SPARE_BUILD_MAX_DEFERRAL), not for the turn that
-    asked for it to finish its next calls."""
-    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
-
+def test_concurrent_executions_of_a_shared_program_keep_their_own_retry_counts(
+    local_stack: LocalStack,
+) -> None:
+    """Two executions of one definition at once, each retrying a failing task: each gets
+    exactly its own attempts (MaxAttempts 2: 3 TaskScheduled), none lost to the other."""
+    sfn = local_stack.client("stepfunctions")
     definition = json.dumps(
-        {"Comment": uuid.uuid4().hex, "StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}
+        {
+            "StartAt": "Fail",
+            "States": {
+                "Fail": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::lambda:invoke",
+                    "Parameters": {"FunctionName": "no-such-function-" + uuid.uuid4().hex[:8]},
+                    "Retry": [
+                        {"ErrorEquals": ["States.ALL"], "MaxAttempts": 2, "IntervalSeconds": 1}
+                    ],
+                    "End": True,
+                }
+            },
+        }
     )
-    AmazonStateLanguageParser.parse(definition)
-    with moto_gaps._quiet:
-        moto_gaps._busy += 1  # a request in flight
+    machine = sfn.create_state_machine(
+        name="shared-" + uuid.uuid4().hex[:8],
+        definition=definition,
+        roleArn="arn:aws:iam::123456789012:role/local-sfn",
+    )["stateMachineArn"]
+    arns = [
+        sfn.start_execution(stateMachineArn=machine)["executionArn"],
+        sfn.start_execution(stateMachineArn=machine)["executionArn"],
+    ]
+    for arn in arns:
+        assert wait_for_end(sfn, arn)["status"] == "FAILED"
+        events = events_of(sfn, arn)
+        assert sum(1 for e in events if e["type"] == "TaskScheduled") == 3
+
+
+def test_the_server_keeps_a_connection_open_between_calls(local_stack: LocalStack) -> None:
+    """moto's own server (werkzeug's development server) answers every call with
+    `Connection: close`: each AWS call opened a new connection and a new server thread.
+    Two calls now go over one connection."""
+    host, port = local_stack.endpoint_url.split("//")[1].rsplit(":", 1)
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    headers = {
+        "X-Amz-Target": "DynamoDB_20120810.ListTables",
+        "Content-Type": "application/x-amz-json-1.0",
+        "Authorization": (
+            "AWS4-HMAC-SHA256 Credential=local/20261130/us-east-1/dynamodb/aws4_request, "
+            "SignedHeaders=host, Signature=local"
+        ),
+    }
+    sockets = []
     try:
-        AmazonStateLanguageParser.parse(definition)  # asks for a spare
-        assert moto_gaps.SPARE_BUILD_MAX_DEFERRAL > 0.2
-        assert not moto_gaps.wait_for_spare_program(definition, timeout=0.2)
+        for _ in range(2):
+            connection.request("POST", "/", body=b"{}", headers=headers)
+            response = connection.getresponse()
+            assert response.status == 200 and "TableNames" in json.loads(response.read())
+            assert (response.getheader("Connection") or "").lower() != "close"
+            sockets.append(connection.sock)
     finally:
-        with moto_gaps._quiet:
-            moto_gaps._busy -= 1
-            moto_gaps._quiet.notify_all()
-    assert moto_gaps.wait_for_spare_program(definition, timeout=10)
+        connection.close()
+    assert sockets[0] is not None and sockets[0] is sockets[1]
 
 
 def test_the_engine_parses_each_jsonpath_once(local_stack: LocalStack) -> None:
@@ -192,6 +256,38 @@ def test_the_server_resolves_a_service_once_per_host(local_stack: LocalStack) ->
         assert tables  # requests still reach DynamoDB through the cache
     finally:
         backends.list_of_moto_modules = original
+
+
+def test_the_server_lists_a_response_class_methods_once(local_stack: LocalStack) -> None:
+    """Without the dispatch cache, moto lists the response class's methods (inspect over
+    ~200 attributes) for every call; now once per class, again if the class changes."""
+    import inspect
+
+    from moto.core import responses
+    from moto.dynamodb.responses import DynamoHandler
+
+    dynamodb = local_stack.client("dynamodb")
+    dynamodb.list_tables()
+    calls = []
+    original = inspect.getmembers
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args[0])
+        return original(*args, **kwargs)
+
+    inspect.getmembers = counting
+    try:
+        dynamodb.list_tables()
+        dynamodb.list_tables()
+        assert DynamoHandler not in calls
+        DynamoHandler.local_probe = lambda self: None  # type: ignore[attr-defined]
+        try:
+            assert "local_probe" in responses.method_names_from_class(DynamoHandler)
+        finally:
+            del DynamoHandler.local_probe  # type: ignore[attr-defined]
+        assert "local_probe" not in responses.method_names_from_class(DynamoHandler)
+    finally:
+        inspect.getmembers = original
 
 
 RICH_ITEM: dict[str, Any] = {

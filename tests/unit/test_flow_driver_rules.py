@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 
 from agent_bridge.flow_driver import (
     BOOKING_FAILED_MESSAGE,
+    DUE_WINDOW_MAX_SECONDS,
     EARLY_MARGIN_SECONDS,
     ENDED_MESSAGE,
     STATUS_DONE,
@@ -20,6 +21,7 @@ from agent_bridge.flow_driver import (
     FlowDriver,
     FlowView,
     check_answer,
+    due_window,
     ended_execution_result,
     execution_arn_of,
     execution_name,
@@ -179,6 +181,41 @@ def test_the_first_read_waits_for_the_quickest_recent_wait_of_its_kind(
     sleeps.clear()
     assert driver_over(ScriptedTable(moves_after_reads=0)).wait_for_change("s", 1).seq == 2
     assert sleeps == []
+
+
+def test_reads_stay_fine_while_the_step_is_due_then_thin_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Between the quickest and the slowest recent wait of its kind the step is due any
+    moment: a step a little slower than the quickest is seen within a few milliseconds
+    (a growing gap would see it up to 15-20 ms late); past the window the gap grows."""
+    clock = [0.0]
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        clock[0] += seconds
+
+    monkeypatch.setattr("agent_bridge.flow_driver.time.sleep", sleep)
+    monkeypatch.setattr("agent_bridge.flow_driver.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("agent_bridge.flow_driver._recent_waits", {})
+    remember_wait("await_slot", 0.100)
+    remember_wait("await_slot", 0.130)
+    table = ScriptedTable(moves_after_reads=6)
+    assert driver_over(table).wait_for_change("s", 1, kind="await_slot").seq == 2
+    assert sleeps[0] == pytest.approx(0.100 - EARLY_MARGIN_SECONDS)
+    assert sleeps[1:] == pytest.approx([0.004] * 6)
+    # Past the slowest recent wait (plus the margin) the gap grows again.
+    sleeps.clear()
+    clock[0] = 0.0
+    table = ScriptedTable(moves_after_reads=14)
+    assert driver_over(table).wait_for_change("s", 1, kind="await_slot").seq == 2
+    fine = [gap for gap in sleeps[1:] if gap == pytest.approx(0.004)]
+    assert len(fine) >= 9 and sleeps[1 : 1 + len(fine)] == fine
+    assert sleeps[1 + len(fine) :] == pytest.approx([0.006, 0.009, 0.0135, 0.02025])
+    # A window is never longer than DUE_WINDOW_MAX_SECONDS, however slow one wait was.
+    remember_wait("await_slot", 5.0)
+    assert due_window("await_slot") == (0.100, pytest.approx(0.100 + DUE_WINDOW_MAX_SECONDS))
 
 
 def test_a_long_wait_is_read_less_and_less_often(monkeypatch: pytest.MonkeyPatch) -> None:
