@@ -102,6 +102,7 @@ SWITCHES: dict[str, Callable[[], Any]] = {
     "token_per_attempt": _noop("install_token_per_attempt"),
     "fast_attribute_values": _noop("install_fast_attribute_values"),
     "keep_alive_server": _werkzeug_server,
+    "isolated_dynamodb_requests": _noop("install_isolated_dynamodb_requests"),
     "fast_update_item": _noop("install_fast_update_item"),
 }
 

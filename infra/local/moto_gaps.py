@@ -45,6 +45,9 @@ run those tests first and delete what moto now does itself.
 | jsonpath_ng rebuilds its parser for every path;    | `install_engine_caches` (parsed once);   |
 | the server lists its package dir per request;      | `install_dispatch_cache` (once per host);|
 | DynamoDB items serialized alias by alias (slow)    | `install_fast_attribute_values`          |
+| DynamoDB requests are not isolated: two            | `install_isolated_dynamodb_requests`: one|
+| conditional writes can both pass their conditions  | DynamoDB request at a time, as DynamoDB  |
+| before either writes                               | isolates single-item writes              |
 | its server (werkzeug's development server) closes  | `KeepAliveMotoServer`: the same app on   |
 | every connection: a new TCP connection and thread  | waitress, HTTP/1.1 keep-alive, a pool of |
 | per AWS call                                       | threads                                  |
@@ -977,9 +980,45 @@ def sweep_expired_items(
         ExpressionAttributeValues={":now": {"N": str(cutoff)}},
     ):
         for item in page.get("Items", []):
-            client.delete_item(TableName=table_name, Key={k: item[k] for k in key_names})
+            try:  # only if still expired: a session touched since the scan stays
+                client.delete_item(
+                    TableName=table_name,
+                    Key={k: item[k] for k in key_names},
+                    ConditionExpression="#ttl < :now",
+                    ExpressionAttributeNames={"#ttl": ttl_attribute},
+                    ExpressionAttributeValues={":now": {"N": str(cutoff)}},
+                )
+            except client.exceptions.ConditionalCheckFailedException:
+                continue
             deleted += 1
     return deleted
+
+
+# --------------------------------------------------------------------------- DynamoDB isolation
+
+# One DynamoDB request at a time. moto keeps no lock per item: two conditional writes in
+# flight at once can both pass their conditions before either writes (two flows claiming
+# one checkpoint, two bookings both "first"), and a read can see an update half applied.
+# DynamoDB makes each single-item write atomic and isolated, and its conditions are checked
+# against the item as it is when the write is applied. moto's DynamoDB work is pure CPU under
+# the GIL, so serializing its requests costs nothing that was not already serialized.
+DYNAMODB_REQUESTS = threading.RLock()
+
+
+def install_isolated_dynamodb_requests() -> None:
+    """Every DynamoDB request (reads, writes, conditions, transactions) runs whole, alone."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    original = DynamoHandler.call_action
+    if getattr(original, "_isolated", False):
+        return
+
+    def call_action(self: DynamoHandler) -> Any:
+        with DYNAMODB_REQUESTS:
+            return original(self)
+
+    call_action._isolated = True  # type: ignore[attr-defined]
+    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
 
 
 # --------------------------------------------------------------------------- AppConfig

@@ -102,6 +102,7 @@ class LocalStack:
         moto_gaps.install_engine_caches()
         moto_gaps.install_dispatch_cache()
         moto_gaps.install_fast_attribute_values()
+        moto_gaps.install_isolated_dynamodb_requests()
         moto_gaps.install_fast_update_item()
         moto_gaps.install_lambda_runtime(
             {"AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region},

@@ -282,6 +282,42 @@ def test_ttl_sweep_deletes_only_expired_items(local_stack: LocalStack) -> None:
     assert "Item" in dynamodb.get_item(TableName=table, Key={"session_id": {"S": live}})
 
 
+def test_ttl_sweep_keeps_an_item_renewed_after_it_was_scanned(
+    local_stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DynamoDB deletes an expired item only if it is still expired: a session touched
+    between the sweep's scan and its delete stays."""
+    dynamodb = local_stack.client("dynamodb")
+    table = "bedrock-sessions-dev"
+    now = int(time.time())
+    renewed = f"ttl-renewed-{uuid.uuid4().hex}"
+    dynamodb.put_item(
+        TableName=table, Item={"session_id": {"S": renewed}, "ttl": {"N": str(now - 10)}}
+    )
+    make_client = moto_gaps.boto3.client
+
+    def sweeper_client(*args: Any, **kwargs: Any) -> Any:
+        client = make_client(*args, **kwargs)
+
+        def renew_first(params: dict[str, Any], **_: Any) -> None:
+            if params["Key"]["session_id"]["S"] == renewed:
+                dynamodb.update_item(
+                    TableName=table,
+                    Key={"session_id": {"S": renewed}},
+                    UpdateExpression="SET #ttl = :later",
+                    ExpressionAttributeNames={"#ttl": "ttl"},
+                    ExpressionAttributeValues={":later": {"N": str(now + 600)}},
+                )
+
+        client.meta.events.register("provide-client-params.dynamodb.DeleteItem", renew_first)
+        return client
+
+    monkeypatch.setattr(moto_gaps.boto3, "client", sweeper_client)
+    moto_gaps.sweep_expired_items(table, "ttl", now=now)
+    monkeypatch.undo()
+    assert "Item" in dynamodb.get_item(TableName=table, Key={"session_id": {"S": renewed}})
+
+
 def test_moto_version_guard_names_the_pinned_version(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(moto_gaps.moto, "__version__", "9.9.9")
     with pytest.raises(RuntimeError, match=r"moto 5\.2\.5.*9\.9\.9"):

@@ -290,6 +290,72 @@ def test_the_server_lists_a_response_class_methods_once(local_stack: LocalStack)
         inspect.getmembers = original
 
 
+def test_two_conditional_writes_of_one_item_cannot_both_pass(local_stack: LocalStack) -> None:
+    """moto keeps no lock per item: two conditional writes in flight at once could both
+    pass `attribute_not_exists(owner)` before either wrote (here the window between the
+    check and the write is widened to 0.3 s). DynamoDB isolates them: one wins, the other
+    is refused."""
+    import threading
+
+    from moto.dynamodb import models
+
+    dynamodb = local_stack.client("dynamodb")
+    table = "isolation-" + uuid.uuid4().hex[:8]
+    dynamodb.create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    marker = "owner_" + uuid.uuid4().hex[:8]  # a shape seen only here: moto's own path
+    original = models.create_condition_expression_parser
+
+    def slow_parser(expression: Any, *args: Any) -> Any:
+        parser = original(expression, *args)
+        if not expression or marker not in expression:
+            return parser
+
+        class SlowCheck:
+            def parse(self) -> Any:
+                op = parser.parse()
+
+                class Op:
+                    def expr(self, item: Any) -> bool:
+                        passed = bool(op.expr(item))
+                        time.sleep(0.3)  # between the check and the write
+                        return passed
+
+                return Op()
+
+        return SlowCheck()
+
+    outcomes: list[str] = []
+
+    def claim(who: str) -> None:
+        try:
+            dynamodb.update_item(
+                TableName=table,
+                Key={"pk": {"S": "item"}},
+                UpdateExpression=f"SET {marker} = :who",
+                ConditionExpression=f"attribute_not_exists({marker})",
+                ExpressionAttributeValues={":who": {"S": who}},
+            )
+            outcomes.append("won")
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            outcomes.append("refused")
+
+    models.create_condition_expression_parser = slow_parser
+    try:
+        threads = [threading.Thread(target=claim, args=(who,)) for who in ("a", "b")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=10)
+    finally:
+        models.create_condition_expression_parser = original
+    assert sorted(outcomes) == ["refused", "won"]
+
+
 RICH_ITEM: dict[str, Any] = {
     "pk": {"S": "rich"},
     "empty": {"S": ""},
