@@ -82,8 +82,13 @@ class Served:
         assert self.process.stdin is not None and self.process.stdout is not None
         self.process.stdin.write("stats\n")
         self.process.stdin.flush()
-        stats: dict[str, Any] = json.loads(self.process.stdout.readline())
-        return stats
+        while True:  # the answer is the next JSON object line (skip anything else printed)
+            line = self.process.stdout.readline()
+            if not line:
+                raise RuntimeError("the serving process exited")
+            if line.startswith("{"):
+                stats: dict[str, Any] = json.loads(line)
+                return stats
 
     def stop(self) -> None:
         if self.process.stdin is not None:

@@ -108,6 +108,10 @@ class ChatProcess:
         if not line:
             raise RuntimeError("the chat API process exited before it served")
         self.url = str(json.loads(line)["chat_url"])
+        # Anything it prints later goes to stderr: an unread pipe would fill and stop it.
+        threading.Thread(
+            target=copy_lines, args=(self.process.stdout, sys.stderr), daemon=True
+        ).start()
 
     def stop(self) -> None:
         if self.process.stdin is not None:
@@ -116,6 +120,11 @@ class ChatProcess:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.process.kill()
+
+
+def copy_lines(source: IO[str], target: IO[str]) -> None:
+    for line in source:
+        target.write(line)
 
 
 def serve_chat(stack: StackView, threads: int) -> tuple[str, threading.Event, Any]:
