@@ -55,11 +55,13 @@ bench: setup
 	$(BIN)/python -m tests.bench.bench $${CONVERSATIONS:+--conversations $$CONVERSATIONS}
 
 # locust (headless, pinned) against the chat API with the local agent at 10, 50 and 100
-# users; writes build/load.json (not part of `make test`). SECONDS per level (default 60).
+# users; writes build/load.json (not part of `make test`). SECONDS per level (default 60);
+# CHAT_THREADS: turns the chat API serves at once; CHAT_IN_PROCESS=1: the old one-process setup.
 .PHONY: load
 load: setup
 	$(BIN)/pip install --quiet -e ".[load]"
-	$(BIN)/python -m tests.load.run_load $${SECONDS_PER_LEVEL:+--seconds $$SECONDS_PER_LEVEL} $${USERS:+--users $$USERS}
+	$(BIN)/python -m tests.load.run_load $${SECONDS_PER_LEVEL:+--seconds $$SECONDS_PER_LEVEL} $${USERS:+--users $$USERS} \
+		$${CHAT_THREADS:+--chat-threads $$CHAT_THREADS} $${CHAT_IN_PROCESS:+--chat-in-process}
 
 bench-workflow: setup
 	$(BIN)/python -m tests.bench.bench_workflow $${FLOWS:+--flows $$FLOWS}

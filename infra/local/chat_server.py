@@ -16,8 +16,8 @@ import argparse
 import os
 import secrets
 import threading
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
 
 import boto3
 from flask import Flask
@@ -32,6 +32,7 @@ from agent_bridge.sessions import SessionStore
 from infra.local import ports, turn_log
 from infra.local.dev_tokens import local_auth_config, mint_customer_token
 from infra.local.stack import LocalStack, run_in_foreground
+from infra.local.template_loader import DeployedStack
 from infra.local.tenant_zones import template_parameter, today_for
 from ops.context import OpsContext
 from ops.web import ops_console
@@ -65,7 +66,51 @@ def mint_for(customer_id: str) -> str:
     )
 
 
-def local_ops_context(stack: LocalStack) -> OpsContext:
+class StackView(Protocol):
+    """What the chat API needs of a local stack: `LocalStack` in this process, or
+    `RemoteStack` for one that runs in another process."""
+
+    region: str
+
+    @property
+    def deployed(self) -> DeployedStack | None: ...
+
+    @property
+    def endpoint_url(self) -> str: ...
+
+    def client(self, service: str, **options: Any) -> Any: ...
+
+
+@dataclass
+class RemoteStack:
+    """A local stack started by another process (its moto server and engine keep their own
+    GIL): what the chat API needs to reach it, over HTTP like any AWS client."""
+
+    endpoint_url: str
+    region: str
+    deployed: DeployedStack
+
+    @classmethod
+    def of(cls, stack: LocalStack) -> RemoteStack:
+        assert stack.deployed is not None
+        return cls(stack.endpoint_url, stack.region, stack.deployed)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON for the other process (`from_dict` reads it back)."""
+        return {"endpoint_url": self.endpoint_url, "deployed": asdict(self.deployed)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RemoteStack:
+        deployed = DeployedStack(**data["deployed"])
+        return cls(str(data["endpoint_url"]), deployed.region, deployed)
+
+    def client(self, service: str, **options: Any) -> Any:
+        return boto3.client(
+            service, region_name=self.region, endpoint_url=self.endpoint_url, **options
+        )
+
+
+def local_ops_context(stack: StackView) -> OpsContext:
     """The operator's view of the local stack: same boto3 calls as on AWS, other endpoint."""
     assert stack.deployed is not None
     return OpsContext(
@@ -76,7 +121,7 @@ def local_ops_context(stack: LocalStack) -> OpsContext:
 
 
 def local_app(
-    stack: LocalStack, runtime: AgentRuntime | None = None, *, ops_token: str | None = None
+    stack: StackView, runtime: AgentRuntime | None = None, *, ops_token: str | None = None
 ) -> Flask:
     """The chat API wired to the local stack: dev-secret auth, local agent, sign-in picker;
     and the operations console under /ops, able to replay with `ops_token` (default: the
@@ -84,7 +129,9 @@ def local_app(
     assert stack.deployed is not None
     deployed = stack.deployed
     sessions = SessionStore(
-        boto3.resource("dynamodb", region_name=stack.region).Table(deployed.tables["SessionsTable"])
+        boto3.resource("dynamodb", region_name=stack.region, endpoint_url=stack.endpoint_url).Table(
+            deployed.tables["SessionsTable"]
+        )
     )
     if runtime is None:
         invoker = LambdaActionInvoker(

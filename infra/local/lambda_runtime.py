@@ -513,6 +513,23 @@ class ProcessRuntime:
 
     # ------------------------------------------------------------------ lifecycle
 
+    def figures(self) -> dict[str, Any]:
+        """Per function since the runtime started (cumulative: a caller takes differences),
+        and the environments alive now: for `make load`'s report."""
+        with self._lock:
+            functions = {
+                name: {
+                    "invocations": s.invocations,
+                    "cold_starts": s.cold_starts,
+                    "init_ms_total": round(sum(s.init_ms), 1),
+                    "throttles": s.throttles,
+                    "timeouts": s.timeouts,
+                    "max_environments": s.max_environments,
+                }
+                for name, s in self.stats.items()
+            }
+        return {"functions": functions, "environments": self.environments()}
+
     def environments(self) -> int:
         """How many worker processes are alive now."""
         with self._lock:

@@ -197,11 +197,21 @@ PRELOAD = (
     "requests",
     "pytz",
     "pydantic",
+    # pydantic loads its submodules lazily: the ones the action functions' models need.
+    "pydantic.main",
+    "pydantic.fields",
+    "pydantic.type_adapter",
+    "pydantic.json_schema",
     "aws_lambda_powertools",
     "aws_lambda_powertools.event_handler",
+    "aws_lambda_powertools.event_handler.openapi.params",
+    "aws_lambda_powertools.event_handler.middlewares.openapi_validation",
     "aws_lambda_powertools.logging",
     "aws_lambda_powertools.metrics",
     "aws_lambda_powertools.utilities.idempotency",
+    "aws_lambda_powertools.utilities.feature_flags",
+    "aws_lambda_powertools.utilities.parameters",
+    "zoneinfo",
 )
 
 

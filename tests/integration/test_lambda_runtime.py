@@ -82,6 +82,11 @@ def test_environments_are_processes_with_the_function_environment_reused_warm(
     assert stats.cold_starts == 1
     assert stats.invocations == 2
     assert stats.init_ms and stats.init_ms[0] > 0
+    figures = local_stack.lambda_runtime.figures()  # what `make load` reports per level
+    assert figures["functions"][name]["cold_starts"] == 1
+    assert figures["functions"][name]["invocations"] == 2
+    assert figures["functions"][name]["init_ms_total"] == round(stats.init_ms[0], 1)
+    assert figures["environments"] >= 1
 
 
 def test_concurrent_invocations_each_get_their_own_environment(local_stack: LocalStack) -> None:

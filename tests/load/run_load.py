@@ -1,8 +1,10 @@
 """`make load`: locust (headless) against the chat API with the local agent, at 10, 50 and
 100 concurrent users, each playing whole conversations for a bounded time.
 
-The stack and chat API run in one process (tests/load/serve.py), locust in another. After
-each level it prints p50/p95/p99, turns per second and the error rate, and holds the
+The stack runs in one process, the chat API in another (tests/load/serve.py; the Lambda
+execution environments are processes of their own), locust in a third. After each level it
+prints p50/p95/p99, turns per second, the error rate, the cold starts and environments of
+the level and the machine's load average, and holds the
 sandbox ledger against what users were told: every booking the agent announced must be in
 PF360's ledger once (none lost), and no booking may be there that nobody was told about or
 twice (none doubled). Writes build/load.json with a `runs` list. Asserts nothing.
@@ -41,8 +43,64 @@ def percentile_from_histogram(histogram: dict[str, int], share: float) -> float:
     return points[-1][0]
 
 
+def lambda_figures(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """What the Lambda runtime did during one level: differences of its cumulative figures
+    per function (`ProcessRuntime.figures`), and the environments alive at the end."""
+    per_function: dict[str, dict[str, float]] = {}
+    for name, now in after["functions"].items():
+        then = before["functions"].get(name, {})
+        delta = {
+            key: round(now[key] - then.get(key, 0), 1)
+            for key in ("invocations", "cold_starts", "init_ms_total", "throttles", "timeouts")
+        }
+        if delta["invocations"] or delta["cold_starts"]:
+            per_function[name] = {**delta, "max_environments": now["max_environments"]}
+    totals = {
+        key: round(sum(f[key] for f in per_function.values()), 1)
+        for key in ("invocations", "cold_starts", "init_ms_total", "throttles", "timeouts")
+    }
+    return {**totals, "environments_at_end": after["environments"], "functions": per_function}
+
+
+class Served:
+    """The serving process (tests/load/serve.py): its URLs, customers, and its stats."""
+
+    def __init__(self, argv: list[str]) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.load.serve", *argv],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        self.info: dict[str, Any] = json.loads(self.process.stdout.readline())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.info[key]
+
+    def stats(self) -> dict[str, Any]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write("stats\n")
+        self.process.stdin.flush()
+        while True:  # the answer is the next JSON object line (skip anything else printed)
+            line = self.process.stdout.readline()
+            if not line:
+                raise RuntimeError("the serving process exited")
+            if line.startswith("{"):
+                stats: dict[str, Any] = json.loads(line)
+                return stats
+
+    def stop(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
 def run_level(
-    users: int, seconds: int, served: dict[str, Any], told_file: Path, log_dir: Path
+    users: int, seconds: int, served: Served, told_file: Path, log_dir: Path
 ) -> dict[str, Any]:
     control = SandboxControl(served["sandbox_url"])
     control.reset()
@@ -52,6 +110,8 @@ def run_level(
         "LOAD_CUSTOMERS": json.dumps(served["customers"]),
         "LOAD_TOLD_FILE": str(told_file),
     }
+    stats_before = served.stats()
+    load_before = os.getloadavg()
     started = time.monotonic()
     result = subprocess.run(
         [
@@ -82,6 +142,8 @@ def run_level(
         check=False,
     )
     elapsed = time.monotonic() - started
+    load_after = os.getloadavg()
+    lambdas = lambda_figures(stats_before, served.stats())
     (log_dir / f"locust-{users}.log").write_text(result.stderr)
     try:
         stats: list[dict[str, Any]] = json.loads(result.stdout)
@@ -139,6 +201,9 @@ def run_level(
             }
             for entry in stats
         },
+        "lambda": lambdas,
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in load_after],
         "locust_exit_code": result.returncode,
     }
 
@@ -148,21 +213,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", default="10,50,100")
     parser.add_argument("--seconds", type=int, default=60, help="per level")
     parser.add_argument("--output", default=str(OUTPUT))
+    parser.add_argument("--chat-threads", type=int, help="turns the chat API serves at once")
+    parser.add_argument(
+        "--chat-in-process", action="store_true", help="the chat API in the stack's process"
+    )
     args = parser.parse_args(argv)
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     load_before = os.getloadavg()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "tests.load.serve"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    serve_argv = [f"--chat-threads={args.chat_threads}"] if args.chat_threads else []
+    serve_argv += ["--chat-in-process"] if args.chat_in_process else []
+    served = Served(serve_argv)
     runs: list[dict[str, Any]] = []
     try:
-        assert server.stdout is not None
-        served = json.loads(server.stdout.readline())
-        print(f"Chat API {served['chat_url']}, {len(served['customers'])} load customers")
+        print(
+            f"Chat API {served['chat_url']} ({served['chat_threads']} turns at once, "
+            f"{'in the stack process' if served['chat_in_process'] else 'own process'}), "
+            f"{len(served['customers'])} load customers"
+        )
         for users in [int(u) for u in args.users.split(",")]:
             print(f"{users} users for {args.seconds} s...", flush=True)
             run = run_level(
@@ -178,15 +246,22 @@ def main(argv: list[str] | None = None) -> int:
                 f"lost {run['lost_bookings']}",
                 flush=True,
             )
+            print(
+                f"  Lambda: {run['lambda']['invocations']:.0f} invocations, "
+                f"{run['lambda']['cold_starts']:.0f} cold starts "
+                f"({run['lambda']['init_ms_total']:.0f} ms INIT in all), "
+                f"{run['lambda']['throttles']:.0f} throttled, {run['lambda']['timeouts']:.0f} "
+                f"timed out, {run['lambda']['environments_at_end']} environments at the end; "
+                f"load average {run['load_average_before'][0]:.1f} -> "
+                f"{run['load_average_after'][0]:.1f}",
+                flush=True,
+            )
     finally:
-        if server.stdin is not None:
-            server.stdin.close()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        served.stop()
     result = {
         "runs": runs,
+        "chat_threads": served["chat_threads"],
+        "chat_in_process": served["chat_in_process"],
         "machine": {
             "cpus": os.cpu_count(),
             "load_average_before": [round(x, 2) for x in load_before],
