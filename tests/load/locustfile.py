@@ -20,8 +20,9 @@ from typing import Any
 from locust import HttpUser, between, task
 
 from infra.local.dev_tokens import mint_customer_token
+from tests.load.customers import across_tenants
 
-CUSTOMERS: list[dict[str, str]] = json.loads(os.environ.get("LOAD_CUSTOMERS", "[]"))
+CUSTOMERS = across_tenants(json.loads(os.environ.get("LOAD_CUSTOMERS", "[]")))
 TOLD_FILE = os.environ.get("LOAD_TOLD_FILE", "build/load-told.jsonl")
 _next_customer = itertools.count()
 _told_lock = threading.Lock()
