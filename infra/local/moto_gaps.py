@@ -102,15 +102,21 @@ def check_moto_version() -> None:
 class VirtualClock:
     """Real time plus an offset that tests move forward, instead of sleeping.
 
-    Waits on this clock poll in short real-time slices, so `advance(1800)` ends a
-    30-minute task timeout within one tick.
+    A wait on this clock blocks until its event is set or its deadline passes, like
+    `Event.wait`; `advance()` (and `reset()`) wake every wait in progress so that it measures
+    its deadline again: `advance(1800)` ends a 30-minute task timeout at once. (Waits used to
+    wake every 20 ms to look at the clock: with a hundred parked executions, thousands of
+    wake-ups a second in the stack process.)
     """
 
     def __init__(self, tick_seconds: float = 0.02, retry_wait_scale: float = 1.0) -> None:
-        self.tick_seconds = tick_seconds
+        self.tick_seconds = tick_seconds  # only for an event without a condition to notify
         self.retry_wait_scale = retry_wait_scale
         self._offset = 0.0
+        self._moves = 0  # how many times advance() or reset() moved the clock
         self._lock = threading.Lock()
+        # id(event) -> (event, how many waits on it are in progress)
+        self._waiting: dict[int, tuple[threading.Event, int]] = {}
 
     def now(self) -> float:
         with self._lock:
@@ -122,23 +128,56 @@ class VirtualClock:
             raise ValueError("the clock only moves forward")
         with self._lock:
             self._offset += seconds
-            return time.time() + self._offset
+            self._moves += 1
+            moved = time.time() + self._offset
+        self._wake_waits()
+        return moved
 
     def reset(self) -> None:
         with self._lock:
             self._offset = 0.0
+            self._moves += 1
+        self._wake_waits()
+
+    def _wake_waits(self) -> None:
+        with self._lock:
+            waiting = [event for event, _ in self._waiting.values()]
+        for event in waiting:
+            condition = getattr(event, "_cond", None)
+            if condition is not None:
+                with condition:
+                    condition.notify_all()
 
     def wait(self, event: threading.Event, timeout: float | None) -> bool:
         """Like `event.wait(timeout)`, with the timeout measured on this clock."""
         if timeout is None:
             return _RealEvent.wait(event)
         deadline = self.now() + max(timeout, 0.0)
-        while True:
-            remaining = deadline - self.now()
-            if remaining <= 0:
-                return event.is_set()
-            if _RealEvent.wait(event, min(remaining, self.tick_seconds)):
-                return True
+        # CPython's Event waits on its `_cond`: advance() notifies it, and the wait below
+        # returns (unset) to measure the deadline again. Without one, look every tick.
+        slice_limit = self.tick_seconds if getattr(event, "_cond", None) is None else None
+        with self._lock:
+            _, waits = self._waiting.get(id(event), (event, 0))
+            self._waiting[id(event)] = (event, waits + 1)
+        try:
+            while True:
+                with self._lock:
+                    remaining = deadline - (time.time() + self._offset)
+                    moves = self._moves
+                if remaining <= 0:
+                    return event.is_set()
+                woken = _RealEvent.wait(event, min(remaining, slice_limit or remaining))
+                # Woken by set() (perhaps cleared again since: a pulse), or by the clock
+                # moving: then measure the deadline again.
+                if woken and (event.is_set() or self._moves == moves):
+                    return True
+        finally:
+            with self._lock:
+                _, waits = self._waiting[id(event)]
+                if waits > 1:
+                    self._waiting[id(event)] = (event, waits - 1)
+                else:
+                    del self._waiting[id(event)]
 
     def sleep(self, seconds: float) -> None:
         self.wait(threading.Event(), seconds)
@@ -1599,7 +1638,7 @@ def install_virtual_wait_states() -> None:
             remaining = deadline - CLOCK.now()
             if remaining <= 0:
                 return
-            _RealEvent.wait(env.program_state_event, min(remaining, CLOCK.tick_seconds))
+            CLOCK.wait(env.program_state_event, remaining)  # set when the program stops
 
     _wait_interval._virtual = True  # type: ignore[attr-defined]
     WaitFunction._wait_interval = _wait_interval  # type: ignore[method-assign]

@@ -262,6 +262,35 @@ def test_virtual_clock_wait_ends_early_when_set_and_late_only_on_advance() -> No
         clock.advance(-1)
 
 
+def test_a_virtual_clock_wait_sleeps_until_set_or_advanced_without_looking_every_tick() -> None:
+    """A parked execution's waits used to wake every 20 ms to look at the clock (thousands
+    of wake-ups a second with a hundred parked executions). A wait now blocks until its
+    event is set or the clock is advanced past its deadline."""
+    import threading
+
+    clock = moto_gaps.VirtualClock(tick_seconds=0.01)
+    event = moto_gaps._RealEvent()
+    wakeups = []
+    original_wait = event._cond.wait  # type: ignore[attr-defined]
+
+    def counting_wait(timeout: float | None = None) -> bool:
+        wakeups.append(timeout)
+        return bool(original_wait(timeout))
+
+    event._cond.wait = counting_wait  # type: ignore[attr-defined]
+    ended: list[bool] = []
+    waiter = threading.Thread(target=lambda: ended.append(clock.wait(event, 3600)))
+    waiter.start()
+    time.sleep(0.3)  # 30 ticks
+    assert not ended and len(wakeups) == 1
+    clock.advance(1800)  # not yet due: waits on
+    time.sleep(0.1)
+    assert not ended and len(wakeups) == 2
+    clock.advance(1801)
+    waiter.join(timeout=5)
+    assert ended == [False] and len(wakeups) == 2  # past its deadline: no wait again
+
+
 # --------------------------------------------------------------- TTL
 
 
