@@ -347,6 +347,17 @@ def test_ttl_sweep_keeps_an_item_renewed_after_it_was_scanned(
     assert "Item" in dynamodb.get_item(TableName=table, Key={"session_id": {"S": renewed}})
 
 
+def test_the_stack_process_hands_the_gil_over_often(local_stack: LocalStack) -> None:
+    """Responses are written by waitress's loop thread and read by callers' threads, next
+    to CPU-bound moto handlers: the GIL changes hands every millisecond, not every 5."""
+    import sys
+
+    from infra.local.stack import GIL_SWITCH_SECONDS
+
+    assert GIL_SWITCH_SECONDS < 0.005
+    assert sys.getswitchinterval() == pytest.approx(GIL_SWITCH_SECONDS)
+
+
 def test_moto_version_guard_names_the_pinned_version(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(moto_gaps.moto, "__version__", "9.9.9")
     with pytest.raises(RuntimeError, match=r"moto 5\.2\.5.*9\.9\.9"):
