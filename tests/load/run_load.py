@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.local.pf360_sandbox import SandboxControl
+from tests.load.children import end_child
 
 OUTPUT = Path("build/load.json")
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
@@ -91,12 +92,7 @@ class Served:
                 return stats
 
     def stop(self) -> None:
-        if self.process.stdin is not None:
-            self.process.stdin.close()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        end_child(self.process)
 
 
 def run_level(

@@ -41,6 +41,7 @@ from infra.local.dev_tokens import mint_customer_token
 from infra.local.lambda_runtime import ProcessRuntime
 from infra.local.pf360_sandbox import seed
 from infra.local.stack import LocalStack
+from tests.load.children import end_child
 
 DEFAULT_CHAT_THREADS = 16
 
@@ -114,12 +115,7 @@ class ChatProcess:
         ).start()
 
     def stop(self) -> None:
-        if self.process.stdin is not None:
-            self.process.stdin.close()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        end_child(self.process)
 
 
 def copy_lines(source: IO[str], target: IO[str]) -> None:

@@ -183,12 +183,9 @@ def test_the_first_read_waits_for_the_quickest_recent_wait_of_its_kind(
     assert sleeps == []
 
 
-def test_reads_stay_fine_while_the_step_is_due_then_thin_out(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Between the quickest and the slowest recent wait of its kind the step is due any
-    moment: a step a little slower than the quickest is seen within a few milliseconds
-    (a growing gap would see it up to 15-20 ms late); past the window the gap grows."""
+def fake_clock(monkeypatch: pytest.MonkeyPatch) -> tuple[list[float], list[float]]:
+    """The driver's sleeps take no time but move its monotonic clock; nothing learned yet.
+    Returns (the clock, as a one-item list; every sleep asked for)."""
     clock = [0.0]
     sleeps: list[float] = []
 
@@ -199,6 +196,16 @@ def test_reads_stay_fine_while_the_step_is_due_then_thin_out(
     monkeypatch.setattr("agent_bridge.flow_driver.time.sleep", sleep)
     monkeypatch.setattr("agent_bridge.flow_driver.time.monotonic", lambda: clock[0])
     monkeypatch.setattr("agent_bridge.flow_driver._recent_waits", {})
+    return clock, sleeps
+
+
+def test_reads_stay_fine_while_the_step_is_due_then_thin_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Between the quickest and the slowest recent wait of its kind the step is due any
+    moment: a step a little slower than the quickest is seen within a few milliseconds
+    (a growing gap would see it up to 15-20 ms late); past the window the gap grows."""
+    clock, sleeps = fake_clock(monkeypatch)
     remember_wait("await_slot", 0.100)
     remember_wait("await_slot", 0.130)
     table = ScriptedTable(moves_after_reads=6)
@@ -221,16 +228,7 @@ def test_reads_stay_fine_while_the_step_is_due_then_thin_out(
 def test_a_long_wait_is_read_less_and_less_often(monkeypatch: pytest.MonkeyPatch) -> None:
     """Many turns waiting at once on a busy system must not hammer the table: after the
     first reads, the gap grows with the time waited (a fifth of it), not capped at 50 ms."""
-    clock = [0.0]
-    sleeps: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        sleeps.append(seconds)
-        clock[0] += seconds
-
-    monkeypatch.setattr("agent_bridge.flow_driver.time.sleep", sleep)
-    monkeypatch.setattr("agent_bridge.flow_driver.time.monotonic", lambda: clock[0])
-    monkeypatch.setattr("agent_bridge.flow_driver._recent_waits", {})
+    clock, sleeps = fake_clock(monkeypatch)
     table = ScriptedTable(moves_after_reads=10_000)  # never moves: the deadline ends it
     driver = driver_over(table)
     driver.stall_check_seconds = 60  # (no DescribeExecution in this test)
