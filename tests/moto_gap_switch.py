@@ -104,6 +104,7 @@ SWITCHES: dict[str, Callable[[], Any]] = {
     "keep_alive_server": _werkzeug_server,
     "isolated_dynamodb_requests": _noop("install_isolated_dynamodb_requests"),
     "fast_update_item": _noop("install_fast_update_item"),
+    "task_flushed_channel": _noop("task_flushed_channel"),
 }
 
 

@@ -377,6 +377,34 @@ SERVER_CONNECTION_LIMIT = 4096
 SERVER_IDLE_SECONDS = 60  # an idle keep-alive connection is closed after this (clients reopen)
 
 
+def task_flushed_channel() -> type | None:
+    """waitress's HTTPChannel without its busy loop while a request is being served.
+
+    waitress's main loop asks every channel `writable()` before each poll: True whenever
+    the channel holds output. A task thread appends its response there and sends it itself
+    (send_bytes=1), but if the loop looks in between, it polls for POLLOUT, the socket is
+    writable at once, the output is the task's to send, and the loop comes straight back:
+    measured at 72 loop turns per request with four in-process clients (the engine's, the
+    benchmark's) and bursts of 4-34 ms per chat turn, each turn taking the GIL from the very
+    thread that would end the burst. While a task runs, its output is its own to send,
+    unless it has reached the high watermark (then the task waits for the loop to drain
+    it); when the task ends, the channel is writable again and the loop sends what is left.
+    """
+    from waitress.channel import HTTPChannel
+
+    class TaskFlushedChannel(HTTPChannel):
+        def writable(self) -> bool:
+            if (
+                self.requests
+                and not (self.will_close or self.close_when_flushed)
+                and self.total_outbufs_len < self.adj.outbuf_high_watermark
+            ):
+                return False
+            return bool(super().writable())
+
+    return TaskFlushedChannel
+
+
 class KeepAliveMotoServer:
     """moto's WSGI app (every service, every workaround here) on waitress, with keep-alive.
 
@@ -416,6 +444,9 @@ class KeepAliveMotoServer:
             clear_untrusted_proxy_headers=True,
             ident="moto",
         )
+        channel = task_flushed_channel()
+        if channel is not None:
+            self._server.channel_class = channel
         self._stopping.clear()
         self._thread = threading.Thread(target=self._run, name="moto-server", daemon=True)
         self._thread.start()

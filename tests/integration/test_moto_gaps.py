@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import http.client
 import json
+import threading
 import time
 import uuid
 from typing import Any
 
+import boto3
 import pytest
 
 from infra.local import moto_gaps
@@ -216,6 +218,69 @@ def test_the_server_keeps_a_connection_open_between_calls(local_stack: LocalStac
     finally:
         connection.close()
     assert sockets[0] is not None and sockets[0] is sockets[1]
+
+
+def test_the_server_loop_does_not_spin_while_requests_are_served(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """waitress's loop polled a channel for POLLOUT while its task was still sending its own
+    response, came straight back and polled again: 70-odd loop turns per request with a few
+    in-process clients, holding the GIL the answering thread needed. A request now costs
+    the loop a couple of turns (read it, then wake for the next)."""
+    from waitress import wasyncore
+
+    turns = [0]
+    poll = wasyncore.poll2
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        turns[0] += 1
+        return poll(*args, **kwargs)
+
+    monkeypatch.setattr(wasyncore, "poll2", counted)  # before the loop binds it
+    server = moto_gaps.KeepAliveMotoServer()
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+
+        def dynamodb() -> Any:
+            return boto3.client(
+                "dynamodb",
+                endpoint_url=f"http://{host}:{port}",
+                region_name="us-east-1",
+                aws_access_key_id="local",
+                aws_secret_access_key="local",
+            )
+
+        table = f"spin-{uuid.uuid4().hex[:8]}"
+        dynamodb().create_table(
+            TableName=table,
+            KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        dynamodb().put_item(TableName=table, Item={"k": {"S": "x"}, "v": {"S": "y" * 200}})
+        clients, calls = 4, 100
+        errors: list[BaseException] = []
+
+        def read() -> None:
+            client = dynamodb()
+            try:
+                for _ in range(calls):
+                    assert client.get_item(TableName=table, Key={"k": {"S": "x"}})["Item"]
+            except BaseException as error:  # the thread reports it to the test
+                errors.append(error)
+
+        turns[0] = 0
+        threads = [threading.Thread(target=read) for _ in range(clients)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert not errors
+        per_request = turns[0] / (clients * calls)
+        assert per_request < 10, f"{per_request:.1f} loop turns per request"
+    finally:
+        server.stop()
 
 
 def test_the_engine_parses_each_jsonpath_once(local_stack: LocalStack) -> None:
