@@ -22,6 +22,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
+from agent_bridge.checkpoint_read_ahead import ReadAhead
 from tasks import checkpoint
 from tasks.checkpoint import Checkpoint
 from tasks.execution_index import ExecutionIndex
@@ -213,14 +214,27 @@ class FlowDriver:
         # writes are conditional on flow_id and seq, so a checkpoint that moved in between is
         # caught there; a start claims the item as it would after reading it done.
         self._just_read: dict[str, Checkpoint | None] = {}
+        # The checkpoint read made while the turn's session was validated (used once, fresh).
+        self._read_ahead: ReadAhead | None = None
         self.deadline_seconds = deadline_seconds
         self.stall_check_seconds = stall_check_seconds
         self.index = executions_index
 
     # ------------------------------------------------------------------ reading
 
+    def use_read_ahead(self, ahead: ReadAhead) -> None:
+        """The turn's first checkpoint read is this one, made while the session was validated
+        (agent_bridge/checkpoint_read_ahead.py), if it is still fresh when it is needed."""
+        self._read_ahead = ahead
+
+    def _first_read(self, session_id: str) -> Checkpoint | None:
+        ahead, self._read_ahead = self._read_ahead, None
+        if ahead is not None and ahead.usable_for(session_id):
+            return ahead.result()
+        return checkpoint.read(self.table, session_id)
+
     def current(self, session_id: str) -> FlowView:
-        cp = checkpoint.read(self.table, session_id)
+        cp = self._first_read(session_id)
         self._just_read[session_id] = cp
         if cp is None:
             return FlowView(status=STATUS_NONE, message=NO_FLOW_MESSAGE)
@@ -230,7 +244,7 @@ class FlowDriver:
         """The checkpoint `current()` read in this turn (once), else a fresh read."""
         if session_id in self._just_read:
             return self._just_read.pop(session_id)
-        return checkpoint.read(self.table, session_id)
+        return self._first_read(session_id)
 
     def wait_for_change(
         self,
@@ -265,6 +279,7 @@ class FlowDriver:
             if quickest - EARLY_MARGIN_SECONDS > delay:
                 time.sleep(min(quickest - EARLY_MARGIN_SECONDS, self.stall_check_seconds))
         while True:
+            read_at = time.monotonic()
             cp = checkpoint.read(self.table, session_id)
             if cp is not None and flow is not None and flow.execution_arn and taken_over(cp, flow):
                 # (Also while the newer flow is still starting: its view is not this answer.)
@@ -283,8 +298,12 @@ class FlowDriver:
                 view = FlowView.of(cp) if cp is not None else FlowView(STATUS_NONE, NO_FLOW_MESSAGE)
                 view.status, view.message = STATUS_WORKING, STILL_WORKING_MESSAGE
                 return view
-            if now < due_until:  # the step is due any moment: keep reading finely
-                time.sleep(min(self.first_poll_interval, max(end - now, 0.0)))
+            if now < due_until:
+                # The step is due any moment: a read starts every `first_poll_interval` (the
+                # read's own round trip counts, else a slow table would stretch the gaps),
+                # with at least a quarter of it between reads (a slow table is not hammered).
+                gap = max(self.first_poll_interval - (now - read_at), self.first_poll_interval / 4)
+                time.sleep(min(gap, max(end - now, 0.0)))
                 continue
             time.sleep(min(delay, max(end - now, 0.0)))
             # A wait that is already long (a busy system) is read less often: at most a

@@ -30,12 +30,13 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$", re.ASCII)
 
 
-def context(app: BedrockAgentResolver) -> ActionContext:
-    """The validated session of the current event (loaded once per invocation)."""
+def context(app: BedrockAgentResolver, *, read_flow_ahead: bool = False) -> ActionContext:
+    """The validated session of the current event (loaded once per invocation); with
+    `read_flow_ahead`, its checkpoint read at the same time (a booking turn's first read)."""
     existing = app.context.get("action")
     if isinstance(existing, ActionContext):
         return existing
-    loaded = load_context(app.current_event.raw_event)
+    loaded = load_context(app.current_event.raw_event, read_flow_ahead=read_flow_ahead)
     app.append_context(action=loaded)
     return loaded
 

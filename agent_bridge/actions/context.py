@@ -14,7 +14,9 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
+from agent_bridge import checkpoint_read_ahead
 from agent_bridge.actions import errors
+from agent_bridge.checkpoint_read_ahead import ReadAhead
 from agent_bridge.expired_sessions import end_flows_of_expired_session
 from agent_bridge.flow_driver import FlowDriver
 from agent_bridge.sessions import SessionStore, session_id_from_event
@@ -45,6 +47,7 @@ class ActionContext:
     settings: Settings
     session: SessionRecord
     store: SessionStore
+    flow_read_ahead: ReadAhead | None = None
 
     @cached_property
     def pf360(self) -> PF360Api:
@@ -62,7 +65,7 @@ class ActionContext:
     @cached_property
     def driver(self) -> FlowDriver:
         region = self.settings.aws_region
-        return FlowDriver(
+        driver = FlowDriver(
             flows_table=aws_clients.table(self.settings.flows_table, region),
             booking_state_machine_arn=self.settings.booking_state_machine_arn,
             cancellation_state_machine_arn=self.settings.cancellation_state_machine_arn,
@@ -71,6 +74,9 @@ class ActionContext:
                 aws_clients.table(self.settings.executions_table, region)
             ),
         )
+        if self.flow_read_ahead is not None:
+            driver.use_read_ahead(self.flow_read_ahead)
+        return driver
 
     @property
     def timezone(self) -> str:
@@ -81,12 +87,17 @@ def sessions_table(settings: Settings) -> Any:
     return aws_clients.table(settings.sessions_table, settings.aws_region)
 
 
-def load_context(event: dict[str, Any]) -> ActionContext:
-    """Find and validate the session of this event; refresh its sliding TTL."""
+def load_context(event: dict[str, Any], *, read_flow_ahead: bool = False) -> ActionContext:
+    """Find and validate the session of this event; refresh its sliding TTL. With
+    `read_flow_ahead` (a booking turn, which reads its checkpoint first thing), the session's
+    checkpoint is read at the same time; the turn uses it only once the session is valid."""
     settings = current_settings()
     session_id = session_id_from_event(event)
     if not session_id:
         raise errors.session_missing()
+    ahead = None
+    if read_flow_ahead and settings.booking_state_machine_arn:
+        ahead = checkpoint_read_ahead.start(settings.flows_table, settings.aws_region, session_id)
     store = SessionStore(sessions_table(settings))
     session = store.use(session_id)  # read and slide the TTL in one call
     if session is None:
@@ -95,4 +106,4 @@ def load_context(event: dict[str, Any]) -> ActionContext:
             end_flows_of_expired_session(settings, session_id)
         raise errors.session_expired()
     logger.append_keys(session_id=session_id, customer_id=session.customer_id)
-    return ActionContext(settings=settings, session=session, store=store)
+    return ActionContext(settings=settings, session=session, store=store, flow_read_ahead=ahead)

@@ -236,7 +236,7 @@ def list_projects(session_id: SessionId = None, customer_id: CustomerId = None) 
 def get_available_dates(
     session_id: SessionId = None, customer_id: CustomerId = None, project_id: ProjectId = None
 ) -> dict[str, Any]:
-    ctx = context(app)
+    ctx = context(app, read_flow_ahead=True)
     project = project_of(ctx, customer_id, project_id, fresh=False)
     return flow_answer(ctx, dates_turn(ctx, project), project)
 
@@ -251,7 +251,7 @@ def get_time_slots(
     project_id: ProjectId = None,
     date: DateParam = None,
 ) -> dict[str, Any]:
-    ctx = context(app)
+    ctx = context(app, read_flow_ahead=True)
     day = parse_date(ctx, date)
     project = project_of(ctx, customer_id, project_id, fresh=False)
     return flow_answer(ctx, slots_turn(ctx, project, day), project)
@@ -269,7 +269,7 @@ def confirm_appointment(
     date: DateParam = None,
     time: TimeParam = None,
 ) -> dict[str, Any]:
-    ctx = context(app)
+    ctx = context(app, read_flow_ahead=True)
     day, at = parse_date(ctx, date), parse_time(time)
     # Whether the project is already booked (by this flow, an earlier one or anyone) decides
     # what the customer is told when no waiting flow answers: then PF360 is read now.

@@ -5,11 +5,13 @@ its last task could not write)."""
 from __future__ import annotations
 
 import json
+from concurrent.futures import Future
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
+from agent_bridge.checkpoint_read_ahead import READ_AHEAD_MAX_AGE_SECONDS, ReadAhead
 from agent_bridge.flow_driver import (
     BOOKING_FAILED_MESSAGE,
     DUE_WINDOW_MAX_SECONDS,
@@ -225,6 +227,36 @@ def test_reads_stay_fine_while_the_step_is_due_then_thin_out(
     assert due_window("await_slot") == (0.100, pytest.approx(0.100 + DUE_WINDOW_MAX_SECONDS))
 
 
+class SlowScriptedTable(ScriptedTable):
+    """A ScriptedTable whose every read takes `seconds` of the fake clock."""
+
+    def __init__(self, moves_after_reads: int, clock: list[float], seconds: float) -> None:
+        super().__init__(moves_after_reads)
+        self.clock, self.seconds = clock, seconds
+
+    def get_item(self, **kwargs: Any) -> dict[str, Any]:
+        self.clock[0] += self.seconds
+        return super().get_item(**kwargs)
+
+
+def test_while_due_a_read_starts_every_interval_counting_its_own_round_trip(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A 3 ms read followed by a 4 ms sleep saw a step up to 7 ms late; the gap is now what is
+    left of the interval, never below a quarter of it (a slow table is not hammered)."""
+    clock, sleeps = fake_clock(monkeypatch)
+    remember_wait("await_slot", 0.100)
+    remember_wait("await_slot", 0.130)
+    table = SlowScriptedTable(moves_after_reads=4, clock=clock, seconds=0.003)
+    assert driver_over(table).wait_for_change("s", 1, kind="await_slot").seq == 2
+    assert sleeps[1:] == pytest.approx([0.001] * 4)
+    sleeps.clear()
+    clock[0] = 0.0
+    table = SlowScriptedTable(moves_after_reads=3, clock=clock, seconds=0.010)
+    assert driver_over(table).wait_for_change("s", 1, kind="await_slot").seq == 2
+    assert sleeps[1:] == pytest.approx([0.001] * 3)
+
+
 def test_a_long_wait_is_read_less_and_less_often(monkeypatch: pytest.MonkeyPatch) -> None:
     """Many turns waiting at once on a busy system must not hammer the table: after the
     first reads, the gap grows with the time waited (a fifth of it), not capped at 50 ms."""
@@ -266,3 +298,61 @@ def test_a_wait_is_learned_from_when_the_step_wrote_not_from_when_it_was_seen() 
     assert took(cp, seen_after=0.400, began_wall=began) == 0.0
     cp.updated_ms = 0  # written by an earlier version
     assert took(cp, seen_after=0.400, began_wall=began) == pytest.approx(0.400)
+
+
+def done_read_ahead(session_id: str, cp: Checkpoint | None, started: float) -> ReadAhead:
+    future: Future[Checkpoint | None] = Future()
+    future.set_result(cp)
+    return ReadAhead(session_id=session_id, started=started, future=future)
+
+
+def test_a_turn_uses_the_checkpoint_read_while_its_session_was_validated(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The read made alongside the session's is the turn's first read: the table is not
+    read again (one GetItem fewer on the turn's path), and only once."""
+    clock, _ = fake_clock(monkeypatch)
+    table = ScriptedTable(moves_after_reads=0)
+    driver = driver_over(table)
+    ahead_cp = checkpoint_at("await_date", DATES)
+    driver.use_read_ahead(done_read_ahead("s", ahead_cp, started=clock[0]))
+    clock[0] += READ_AHEAD_MAX_AGE_SECONDS / 2
+    view = driver.current("s")
+    assert table.reads == 0 and view.step == "await_date" and view.offer == DATES
+    assert driver._checkpoint("s") is ahead_cp  # the turn's start/resume takes the same copy
+    assert table.reads == 0
+    driver.current("s")  # a later read in the same turn goes to the table
+    assert table.reads == 1
+
+
+@pytest.mark.parametrize(
+    ("session_id", "age"),
+    [("other", 0.0), ("s", READ_AHEAD_MAX_AGE_SECONDS * 2)],
+    ids=["another session's", "an old copy"],
+)
+def test_a_read_ahead_of_another_session_or_too_old_is_not_used(
+    monkeypatch: pytest.MonkeyPatch, session_id: str, age: float
+) -> None:
+    """A copy read before a slow step (a PF360 call) is read again instead of decided on."""
+    clock, _ = fake_clock(monkeypatch)
+    table = ScriptedTable(moves_after_reads=0)
+    driver = driver_over(table)
+    driver.use_read_ahead(
+        done_read_ahead(session_id, checkpoint_at("await_date", DATES), started=clock[0])
+    )
+    clock[0] += age
+    view = driver.current("s")
+    assert table.reads == 1 and view.step == "await_slot" and view.seq == 2
+
+
+def test_a_read_ahead_that_failed_fails_the_turn_like_the_read_itself(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock, _ = fake_clock(monkeypatch)
+    future: Future[Checkpoint | None] = Future()
+    error = ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "GetItem")
+    future.set_exception(error)
+    driver = driver_over(ScriptedTable(moves_after_reads=0))
+    driver.use_read_ahead(ReadAhead(session_id="s", started=clock[0], future=future))
+    with pytest.raises(ClientError):
+        driver.current("s")
