@@ -39,6 +39,7 @@ from infra.local.dev_tokens import mint_customer_token
 from infra.local.lambda_runtime import ProcessRuntime
 from infra.local.pf360_sandbox import SandboxControl
 from infra.local.stack import LocalStack
+from tests.bench.caller import CallerProcess
 
 CUSTOMER, CLIENT, PROJECT = "CUST001", "acme-corp", "12345"
 KINDS = ("list", "dates", "slots", "confirm")
@@ -123,6 +124,11 @@ class Bench:
         self.latency_ms = 0
         self.token = mint_customer_token(CUSTOMER, CLIENT, ttl_seconds=7200)
         self.samples: dict[str, dict[str, list[dict[str, float]]]] = {}
+        # Bedrock's stand-in, in a process of its own (tests/bench/caller.py).
+        self.caller = CallerProcess(stack.endpoint_url, stack.region)
+
+    def close(self) -> None:
+        self.caller.close()
 
     def create_direct_function(self) -> None:
         variables = self.stack.deployed.function_environment("SchedulingActionsFunction")  # type: ignore[union-attr]
@@ -154,13 +160,9 @@ class Bench:
         pf360_before = len(self.sandbox.requests())
         aws_before = self.counter.total()
         invocations_before = runtime.invocations
-        started = time.perf_counter()
-        response = self.lambdas.invoke(
-            FunctionName=function,
-            Payload=json.dumps(bedrock_event(path, session_id, params)).encode(),
+        elapsed_ms, raw = self.caller.invoke(
+            function, json.dumps(bedrock_event(path, session_id, params))
         )
-        raw = response["Payload"].read()
-        elapsed_ms = (time.perf_counter() - started) * 1000
         aws_calls = self.counter.total() - aws_before - 1  # not the turn's own invoke
         invocations = runtime.invocations - invocations_before
         pf360_calls = len(self.sandbox.requests()) - pf360_before
@@ -356,6 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     counter = CallCounter(stack.moto.app)
     stack.moto.app = counter
     runs: dict[str, Any] = {}
+    bench: Bench | None = None
     try:
         bench = Bench(stack, counter)
         bench.create_direct_function()
@@ -365,6 +368,8 @@ def main(argv: list[str] | None = None) -> int:
             print_run(runs[str(latency)])
         stats = runtime.stats
     finally:
+        if bench is not None:
+            bench.close()
         stack.stop()
     cold = {name: s.cold_starts for name, s in stats.items() if s.cold_starts}
     init_ms = [ms for s in stats.values() for ms in s.init_ms]

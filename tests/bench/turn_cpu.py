@@ -26,7 +26,8 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def children_cpu_ms() -> float:
-    """utime + stime of every process below this one (the zygote and the environments)."""
+    """utime + stime of every process below this one (the zygote and the environments, and
+    the benchmark's caller: tests/bench/caller.py)."""
     me = os.getpid()
     parents: dict[int, int] = {}
     times: dict[int, float] = {}
@@ -65,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     counter = CallCounter(stack.moto.app)
     stack.moto.app = counter
     samples: dict[str, list[tuple[float, float, float]]] = {}
+    bench: Bench | None = None
     try:
         bench = Bench(stack, counter)
         bench.create_direct_function()
@@ -91,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
         for index in range(args.conversations):
             bench.conversation(args.design, index)
     finally:
+        if bench is not None:
+            bench.close()
         stack.stop()
     print(f"{args.design}, PF360 latency 0, {args.conversations} conversations; median per turn")
     header = f"{'turn':<9}{'stack CPU ms':>14}{'environments CPU ms':>21}"
