@@ -105,6 +105,7 @@ SWITCHES: dict[str, Callable[[], Any]] = {
     "isolated_dynamodb_requests": _noop("install_isolated_dynamodb_requests"),
     "fast_update_item": _noop("install_fast_update_item"),
     "task_flushed_channel": _noop("task_flushed_channel"),
+    "execution_scan_guard": _noop("install_execution_scan_guard"),
 }
 
 

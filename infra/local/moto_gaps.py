@@ -925,6 +925,36 @@ def install_send_task_failure_cause() -> None:
     StepFunctionResponse.send_task_failure = send_task_failure  # type: ignore[method-assign]
 
 
+def install_execution_scan_guard() -> None:
+    """moto's StartExecution lists a new execution before it starts it: until `start()` has
+    run, its status and its worker are None. SendTaskSuccess and SendTaskFailure find a
+    token's execution by scanning every execution's status, so one arriving in that window
+    for another execution failed with a 500 (`None.value`; seen under `make load`, the
+    client's retry hid it). On AWS an execution is RUNNING from the moment it is listed.
+    An execution being started now reads as RUNNING, and the scan for a task token passes
+    over it (it cannot hold a token before its worker exists)."""
+    from moto.stepfunctions.parser.api import ExecutionStatus
+    from moto.stepfunctions.parser.backend.execution import Execution
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    def status(self: Execution) -> str:
+        current = self.exec_status or ExecutionStatus.RUNNING
+        return str(current.value)
+
+    def get_executions(self: StepFunctionsParserBackend, execution_status: Any = None) -> list[Any]:
+        found = []
+        for machine in list(self.state_machines):
+            for execution in list(machine.executions):
+                if getattr(execution, "exec_worker", None) is None:
+                    continue  # still being started by another request
+                if execution_status is None or execution_status == execution.status:
+                    found.append(execution)
+        return found
+
+    Execution.status = property(status)  # type: ignore[assignment,method-assign]
+    StepFunctionsParserBackend._get_executions = get_executions  # type: ignore[method-assign]
+
+
 # --------------------------------------------------------------------------- mock config
 
 MOCK_CONFIG_ENV = "SFN_MOCK_CONFIG"

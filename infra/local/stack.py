@@ -94,6 +94,7 @@ class LocalStack:
         clock = moto_gaps.install_virtual_clock()
         clock.retry_wait_scale = self.retry_wait_scale
         moto_gaps.install_send_task_failure_cause()
+        moto_gaps.install_execution_scan_guard()
         moto_gaps.install_mock_config_loader()
         moto_gaps.install_appconfig_gaps()
         moto_gaps.install_strict_error_matching()

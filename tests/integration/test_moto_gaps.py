@@ -16,6 +16,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.config import Config
 
 from infra.local import moto_gaps
 from infra.local.stack import LocalStack
@@ -525,6 +526,38 @@ def test_send_task_failure_keeps_its_cause(local_stack: LocalStack) -> None:
     assert ended.get("cause") == "a newer booking started"
     failed = [e for e in events_of(sfn, execution) if e["type"] == "TaskFailed"]
     assert failed[0]["taskFailedEventDetails"]["cause"] == "a newer booking started"
+
+
+def test_a_task_token_is_answered_while_another_execution_is_being_started(
+    local_stack: LocalStack,
+) -> None:
+    """moto lists a new execution before starting it (status and worker still None): a
+    SendTaskSuccess arriving in that window scanned it and failed with a 500. It is now
+    passed over, and the token is answered; the starting execution reads as RUNNING."""
+    import copy
+
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    sfn = local_stack.client("stepfunctions", config=Config(retries={"max_attempts": 1}))
+    execution = run_machine(local_stack, callback_machine(local_stack))
+    token = parked_token(sfn, execution)
+    backend = stepfunctions_parser_backends[DEFAULT_ACCOUNT_ID][local_stack.region]
+    state_machine, parked = next(
+        (m, e) for m in backend.state_machines for e in m.executions if e.exec_arn == execution
+    )
+    starting = copy.copy(parked)  # as StartExecution lists it, before `start()`
+    starting.exec_status, starting.exec_worker = None, None
+    state_machine.executions.insert(0, starting)
+    try:
+        assert starting.status == "RUNNING"
+        sfn.send_task_success(taskToken=token, output="{}")
+        with pytest.raises(sfn.exceptions.ClientError) as refused:
+            sfn.send_task_failure(taskToken="no-such-token", error="E", cause="c")
+        assert refused.value.response["Error"]["Code"] == "InvalidToken"
+    finally:
+        state_machine.executions.remove(starting)
+    assert wait_for_end(sfn, execution)["status"] == "SUCCEEDED"
 
 
 # --------------------------------------------------------------------------- clock
