@@ -16,6 +16,7 @@ import re
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,6 +71,13 @@ _recent_waits: dict[str, deque[float]] = {}
 # checkpoint is read every `first_poll_interval` there (a read is a millisecond or two of
 # the table's time), for at most this long, then less and less often as before.
 DUE_WINDOW_MAX_SECONDS = 0.06
+
+# Bookkeeping a turn does while it waits (the operators' execution index, after a start) is
+# done this long into a wait that will sleep anyway, once the engine has handed the step's
+# task its work (else its write competes with the engine's start for the same resources);
+# a wait too short for that does it first, as before.
+BOOKKEEPING_DELAY_SECONDS = 0.012
+BOOKKEEPING_SLACK_SECONDS = 0.01
 
 
 def quickest_recent_wait(kind: str) -> float | None:
@@ -254,6 +262,7 @@ class FlowDriver:
         *,
         flow: Checkpoint | None = None,
         kind: str | None = None,
+        meanwhile: Callable[[], None] | None = None,
     ) -> FlowView:
         """Poll the checkpoint until it moves past `after_seq` (consistent reads): first after
         a few milliseconds, then less often (x1.5 each time, up to `poll_interval`, or a
@@ -265,6 +274,9 @@ class FlowDriver:
 
         With `flow` (the checkpoint being answered), a newer flow that has already taken the
         item over does not answer for it: the answered flow's own execution does.
+
+        `meanwhile` (bookkeeping that need not come first) runs once, before the first read:
+        BOOKKEEPING_DELAY_SECONDS into the first sleep when that sleep is long enough.
         """
         self._just_read.pop(session_id, None)
         began, began_wall = time.monotonic(), time.time()
@@ -276,8 +288,19 @@ class FlowDriver:
         if window is not None:
             quickest, slowest = window
             due_until = began + slowest + EARLY_MARGIN_SECONDS
-            if quickest - EARLY_MARGIN_SECONDS > delay:
-                time.sleep(min(quickest - EARLY_MARGIN_SECONDS, self.stall_check_seconds))
+            first_read = min(quickest - EARLY_MARGIN_SECONDS, self.stall_check_seconds)
+            if first_read > delay:
+                if meanwhile is not None and first_read >= (
+                    BOOKKEEPING_DELAY_SECONDS + BOOKKEEPING_SLACK_SECONDS
+                ):
+                    time.sleep(BOOKKEEPING_DELAY_SECONDS)
+                    meanwhile()
+                    meanwhile = None
+                    first_read -= time.monotonic() - began
+                if first_read > 0:
+                    time.sleep(first_read)
+        if meanwhile is not None:
+            meanwhile()
         while True:
             read_at = time.monotonic()
             cp = checkpoint.read(self.table, session_id)
@@ -418,8 +441,13 @@ class FlowDriver:
             checkpoint.set_execution(
                 self.table, session.session_id, flow_id, started["executionArn"]
             )
-        self._index("booking", started["executionArn"], session, project_id, order_number)
-        return self.wait_for_change(session.session_id, seq, kind="start")
+        arn = started["executionArn"]
+        return self.wait_for_change(
+            session.session_id,
+            seq,
+            kind="start",
+            meanwhile=lambda: self._index("booking", arn, session, project_id, order_number),
+        )
 
     def resume(self, session_id: str, answer: dict[str, Any]) -> FlowView:
         """Answer the waiting step: a date, a time, or another date. Repeats are harmless."""

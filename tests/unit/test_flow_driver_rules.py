@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 from agent_bridge.checkpoint_read_ahead import READ_AHEAD_MAX_AGE_SECONDS, ReadAhead
 from agent_bridge.flow_driver import (
     BOOKING_FAILED_MESSAGE,
+    BOOKKEEPING_DELAY_SECONDS,
     DUE_WINDOW_MAX_SECONDS,
     EARLY_MARGIN_SECONDS,
     ENDED_MESSAGE,
@@ -255,6 +256,37 @@ def test_while_due_a_read_starts_every_interval_counting_its_own_round_trip(
     table = SlowScriptedTable(moves_after_reads=3, clock=clock, seconds=0.010)
     assert driver_over(table).wait_for_change("s", 1, kind="await_slot").seq == 2
     assert sleeps[1:] == pytest.approx([0.001] * 3)
+
+
+def test_bookkeeping_runs_once_inside_a_long_first_sleep_else_before_the_first_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The execution index write after a start waits until the engine has handed the task
+    its work (it competed with the engine's start); a short wait does it first."""
+    clock, sleeps = fake_clock(monkeypatch)
+    done: list[float] = []
+    remember_wait("start", 0.100)
+    table = ScriptedTable(moves_after_reads=0)
+    view = driver_over(table).wait_for_change(
+        "s", 1, kind="start", meanwhile=lambda: done.append(clock[0])
+    )
+    assert view.seq == 2 and done == [pytest.approx(BOOKKEEPING_DELAY_SECONDS)]
+    assert sleeps == pytest.approx(
+        [BOOKKEEPING_DELAY_SECONDS, 0.100 - EARLY_MARGIN_SECONDS - BOOKKEEPING_DELAY_SECONDS]
+    )
+    # A wait too short to fit it (or one with nothing learned yet): first thing, once.
+    for quickest in (0.015, None):
+        monkeypatch.setattr("agent_bridge.flow_driver._recent_waits", {})
+        if quickest is not None:
+            remember_wait("start", quickest)
+        done.clear()
+        sleeps.clear()
+        clock[0] = 0.0
+        table = ScriptedTable(moves_after_reads=1)
+        driver_over(table).wait_for_change(
+            "s", 1, kind="start", meanwhile=lambda: done.append(clock[0])
+        )
+        assert len(done) == 1 and done[0] == pytest.approx(sum(sleeps[:-1]) if quickest else 0)
 
 
 def test_a_long_wait_is_read_less_and_less_often(monkeypatch: pytest.MonkeyPatch) -> None:
