@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from http.cookiejar import DefaultCookiePolicy
+
 import requests
 
 from tasks.config import Settings
@@ -26,6 +29,24 @@ def reset_shared_mock_store() -> None:
     _shared_store = MockStore()
 
 
+_http = threading.local()
+
+
+def shared_http_session() -> requests.Session:
+    """This execution environment's HTTP session to PF360 (per thread: a requests Session is
+    not thread-safe), made once and reused by every invocation: its connection pool keeps
+    PF360's TLS connection open instead of a new handshake per call, and nothing is built
+    per call. It carries nothing of any customer: the token goes in each request's own
+    header, and cookies are refused, so one that PF360 set for one customer can never ride
+    on another customer's request."""
+    session: requests.Session | None = getattr(_http, "session", None)
+    if session is None:
+        session = requests.Session()
+        session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+        _http.session = session
+    return session
+
+
 def make_client(
     settings: Settings,
     *,
@@ -45,7 +66,7 @@ def make_client(
             client_name=client_name,
             environment=settings.environment,
             created_at_timezone=settings.created_at_timezone,
-            session=session,
+            session=session if session is not None else shared_http_session(),
         )
     return MockPF360Client(
         client_id,
