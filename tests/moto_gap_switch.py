@@ -106,6 +106,7 @@ SWITCHES: dict[str, Callable[[], Any]] = {
     "fast_update_item": _noop("install_fast_update_item"),
     "task_flushed_channel": _noop("task_flushed_channel"),
     "execution_scan_guard": _noop("install_execution_scan_guard"),
+    "engine_invokes_in_process": _noop("install_engine_invokes_in_process"),
 }
 
 

@@ -102,6 +102,7 @@ class LocalStack:
         moto_gaps.install_virtual_wait_states()
         moto_gaps.install_token_per_attempt()
         moto_gaps.install_engine_caches()
+        moto_gaps.install_engine_invokes_in_process()
         moto_gaps.install_dispatch_cache()
         moto_gaps.install_fast_attribute_values()
         moto_gaps.install_isolated_dynamodb_requests()
