@@ -107,6 +107,7 @@ SWITCHES: dict[str, Callable[[], Any]] = {
     "task_flushed_channel": _noop("task_flushed_channel"),
     "execution_scan_guard": _noop("install_execution_scan_guard"),
     "engine_invokes_in_process": _noop("install_engine_invokes_in_process"),
+    "fast_random_strings": _noop("install_fast_random_strings"),
 }
 
 

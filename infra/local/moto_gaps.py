@@ -588,6 +588,29 @@ def _raise_open_files_limit(wanted: int) -> None:
 # --------------------------------------------------------------------------- request dispatch
 
 
+def install_fast_random_strings() -> None:
+    """moto draws every response's 52-character request id (and other random names) one
+    character at a time, 52 `Random.choice` calls: 0.1 ms of every AWS call's server time.
+    The same characters from the same generator (so a seeded moto stays reproducible, though
+    with other values than before) in one `Random.choices` call."""
+    import string
+
+    from moto.moto_api._internal.moto_random import MotoRandom
+
+    if getattr(MotoRandom.get_random_string, "_one_draw", False):
+        return
+
+    def get_random_string(
+        self: MotoRandom, length: int = 20, include_digits: bool = True, lower_case: bool = False
+    ) -> str:
+        pool = string.ascii_letters + (string.digits if include_digits else "")
+        text = "".join(self.choices(pool, k=length))
+        return text.lower() if lower_case else text
+
+    get_random_string._one_draw = True  # type: ignore[attr-defined]
+    MotoRandom.get_random_string = get_random_string  # type: ignore[method-assign]
+
+
 def install_dispatch_cache() -> None:
     """Per-request costs of moto's dispatch.
 

@@ -104,6 +104,7 @@ class LocalStack:
         moto_gaps.install_engine_caches()
         moto_gaps.install_engine_invokes_in_process()
         moto_gaps.install_dispatch_cache()
+        moto_gaps.install_fast_random_strings()
         moto_gaps.install_fast_attribute_values()
         moto_gaps.install_isolated_dynamodb_requests()
         moto_gaps.install_fast_update_item()

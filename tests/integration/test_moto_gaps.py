@@ -373,6 +373,33 @@ def test_the_server_loop_does_not_spin_while_requests_are_served(
         server.stop()
 
 
+def test_moto_draws_a_request_id_in_one_call_of_its_generator(local_stack: LocalStack) -> None:
+    """52 `choice` calls per response became one `choices` call: the same alphabet and
+    length, from moto's own (seedable) generator."""
+    from moto.moto_api._internal import mock_random
+
+    draws: list[int] = []
+    choice = mock_random.choice
+
+    def counted(sequence: Any) -> Any:
+        draws.append(1)
+        return choice(sequence)
+
+    mock_random.choice = counted  # type: ignore[method-assign]
+    try:
+        ids = [mock_random.get_random_string(length=52) for _ in range(50)]
+    finally:
+        del mock_random.choice
+    assert draws == []
+    assert all(len(i) == 52 and i.isalnum() and i.isascii() for i in ids)
+    assert len(set(ids)) == 50 and any(c.isdigit() for i in ids for c in i)
+    mock_random.seed(7)
+    first = mock_random.get_random_string(length=20, include_digits=False, lower_case=True)
+    mock_random.seed(7)
+    assert mock_random.get_random_string(length=20, include_digits=False, lower_case=True) == first
+    assert first.isalpha() and first.islower()
+
+
 def test_the_engine_parses_each_jsonpath_once(local_stack: LocalStack) -> None:
     """Without the engine caches, jsonpath_ng builds its parser tables for every path a
     state evaluates; a path's expression is now parsed once, and still finds the same."""
