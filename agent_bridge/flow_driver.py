@@ -279,6 +279,7 @@ class FlowDriver:
         BOOKKEEPING_DELAY_SECONDS into the first sleep when that sleep is long enough.
         """
         self._just_read.pop(session_id, None)
+        self._read_ahead = None  # a read from before the wait is no turn's first read after it
         began, began_wall = time.monotonic(), time.time()
         end = began + (deadline if deadline is not None else self.deadline_seconds)
         next_stall_check = began + self.stall_check_seconds

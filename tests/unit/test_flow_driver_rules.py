@@ -355,6 +355,11 @@ def test_a_turn_uses_the_checkpoint_read_while_its_session_was_validated(
     assert table.reads == 0
     driver.current("s")  # a later read in the same turn goes to the table
     assert table.reads == 1
+    # A read made before a wait is not used after it, however quick the wait was.
+    driver.use_read_ahead(done_read_ahead("s", ahead_cp, started=clock[0]))
+    driver.wait_for_change("s", 1)
+    reads = table.reads
+    assert driver.current("s").seq == 2 and table.reads == reads + 1
 
 
 @pytest.mark.parametrize(
