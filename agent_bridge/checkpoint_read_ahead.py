@@ -12,6 +12,7 @@ first reads the checkpoint again instead of deciding on an old copy.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import threading
 import time
@@ -64,7 +65,10 @@ def _read(table_name: str, region: str, session_id: str) -> Checkpoint | None:
 
 
 def start(table_name: str, region: str, session_id: str) -> ReadAhead:
-    """Start reading `session_id`'s checkpoint in the reader thread."""
+    """Start reading `session_id`'s checkpoint in the reader thread, in the caller's context
+    (the function's environment and everything else kept in context variables go along, as
+    they would for a read made in the handler's own thread)."""
     started = time.monotonic()
-    future = _reader().submit(_read, table_name, region, session_id)
+    context = contextvars.copy_context()
+    future = _reader().submit(context.run, _read, table_name, region, session_id)
     return ReadAhead(session_id=session_id, started=started, future=future)

@@ -393,3 +393,21 @@ def test_a_read_ahead_that_failed_fails_the_turn_like_the_read_itself(
     driver.use_read_ahead(ReadAhead(session_id="s", started=clock[0], future=future))
     with pytest.raises(ClientError):
         driver.current("s")
+
+
+def test_the_read_ahead_runs_in_the_callers_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The function's environment (a context variable in the in-process runtime, which the
+    least-privilege recorder attributes calls by) goes along to the reader thread."""
+    from agent_bridge import checkpoint_read_ahead
+    from tasks.config import current_environ, function_environment
+
+    seen: list[str | None] = []
+
+    def read(table_name: str, region: str, session_id: str) -> Checkpoint | None:
+        seen.append(current_environ().get("AWS_LAMBDA_FUNCTION_NAME"))
+        return None
+
+    monkeypatch.setattr(checkpoint_read_ahead, "_read", read)
+    with function_environment({"AWS_LAMBDA_FUNCTION_NAME": "scheduling-actions-test"}):
+        ahead = checkpoint_read_ahead.start("flows", "us-east-1", "s")
+    assert ahead.result() is None and seen == ["scheduling-actions-test"]
