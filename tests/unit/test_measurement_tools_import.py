@@ -12,6 +12,9 @@ ENTRY_POINTS = [
     "tests.bench.bench_workflow",
     "tests.bench.bench_rollback",
     "tests.bench.direct_design",
+    "tests.bench.caller",
+    "tests.bench.turn_cpu",
+    "tests.bench.turn_timeline",
     "tests.load.serve",
     "tests.load.run_load",
 ]
