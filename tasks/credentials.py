@@ -42,15 +42,23 @@ def service_token(settings: Settings, client_id: str) -> str:
     return str(token)
 
 
-def pf360_for_flow(settings: Settings, flow: FlowInput) -> PF360Api:
-    """The PF360 client this flow acts through, with the right credential."""
+def flow_token(settings: Settings, flow: FlowInput) -> str:
+    """The credential this flow acts with: the customer's, or the tenant's for a replay."""
     if flow.replay is not None:
-        token = service_token(settings, flow.tenant.client_id)
-    else:
-        token = session_token(settings, flow.session_id)
+        return service_token(settings, flow.tenant.client_id)
+    return session_token(settings, flow.session_id)
+
+
+def client_for_flow(settings: Settings, flow: FlowInput, token: str) -> PF360Api:
+    """The PF360 client for this flow's tenant with `token` (`settings` with its flags)."""
     return make_client(
         settings,
         client_id=flow.tenant.client_id,
         client_name=flow.tenant.client_name,
         auth_token=token,
     )
+
+
+def pf360_for_flow(settings: Settings, flow: FlowInput) -> PF360Api:
+    """The PF360 client this flow acts through, with the right credential."""
+    return client_for_flow(settings, flow, flow_token(settings, flow))

@@ -22,9 +22,12 @@ the agent passes.
 
 from __future__ import annotations
 
+import contextvars
+import os
 import threading
 import time
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -169,6 +172,36 @@ def _reader(settings: Settings) -> _StoreReader | None:
             reader = _StoreReader(*key)
             _readers[key] = reader
         return reader
+
+
+_refresher: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _refresh_thread() -> ThreadPoolExecutor:
+    """One thread per execution environment, made in that environment's own process (never
+    one inherited through a fork, whose thread would not exist)."""
+    global _refresher
+    with _readers_lock:
+        if _refresher is None or _refresher[0] != os.getpid():
+            _refresher = (
+                os.getpid(),
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="flag-document"),
+            )
+        return _refresher[1]
+
+
+def refresh_soon(settings: Settings) -> Future[Any] | None:
+    """Have the flag document read in this environment's flag thread now, so that a read
+    that is due (the cache is FLAGS_MAX_AGE_SECONDS old: one invocation in a few) overlaps
+    what the caller does next instead of coming first; a task reads the customer's token
+    meanwhile. `for_tenant` then finds the document fresh, or waits for the read under way
+    (the reader's lock); it never uses an older one than before. A document the cache still
+    holds costs the thread a lock and a lookup. Runs in the caller's context, as a read in
+    the caller's own thread would."""
+    reader = _reader(settings)
+    if reader is None:
+        return None
+    return _refresh_thread().submit(contextvars.copy_context().run, reader.document)
 
 
 def forget_cached_documents() -> None:

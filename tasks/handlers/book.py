@@ -5,15 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from tasks import booking, checkpoint
-from tasks.credentials import pf360_for_flow
-from tasks.handlers.common import flows_table, logger, parse_event, settings
+from tasks.handlers.common import flows_table, logger, parse_event, settings_and_pf360
 
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     task = parse_event(event)
-    current = settings(task.flow)
-    api = pf360_for_flow(current, task.flow)
+    current, api = settings_and_pf360(task.flow)
     if task.flow.replay is not None:
         outcome = booking.replay(
             api, task.flow, confirm=current.confirm_schedule, attempt=task.attempt

@@ -5,15 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from tasks import cancellation
-from tasks.credentials import pf360_for_flow
-from tasks.handlers.common import logger, parse_event, settings
+from tasks.handlers.common import logger, parse_event, settings_and_pf360
 
 
 @logger.inject_lambda_context(clear_state=True)
 def cancel_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     task = parse_event(event)
-    current = settings(task.flow)
-    api = pf360_for_flow(current, task.flow)
+    current, api = settings_and_pf360(task.flow)
     result = cancellation.cancel(
         api, task.flow, confirm=current.cancel_schedule, attempt=task.attempt
     )
@@ -24,11 +22,11 @@ def cancel_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @logger.inject_lambda_context(clear_state=True)
 def verify_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     task = parse_event(event)
-    current = settings(task.flow)
+    _, api = settings_and_pf360(task.flow)
     cancelled = task.state.get("cancel")
     previous = cancelled.get("result") if isinstance(cancelled, dict) else None
     result = cancellation.verify(
-        pf360_for_flow(current, task.flow),
+        api,
         task.flow,
         previous if isinstance(previous, dict) else {},
     )

@@ -14,7 +14,9 @@ from aws_lambda_powertools import Logger
 
 from tasks import aws_clients, flags
 from tasks.config import Settings, current_settings
+from tasks.credentials import client_for_flow, flow_token
 from tasks.flow_input import FlowInput, parse_flow_input
+from tasks.pf360 import PF360Api
 
 logger = Logger(service="pf360-scheduler-tasks")
 
@@ -71,6 +73,23 @@ def settings(flow: FlowInput | None = None) -> Settings:
     if flow is None:
         return current
     return flags.for_tenant(current, client_id=flow.tenant.client_id, customer_id=flow.customer_id)
+
+
+def settings_and_pf360(flow: FlowInput) -> tuple[Settings, PF360Api]:
+    """`settings(flow)` and the PF360 client the flow acts through. The flag document, when
+    its cache is due, is read in the environment's flag thread while the credential is read
+    here: neither needs the other, and the flags are applied before the client is made."""
+    base = current_settings()
+    refresh = flags.refresh_soon(base)
+    try:
+        token = flow_token(base, flow)  # the base settings' store and region: no flag moves them
+    finally:
+        if refresh is not None:
+            # Never past the invocation, even when the token read failed: Lambda would
+            # freeze the read half done and let it time out later, into a "store failed".
+            refresh.result()
+    current = flags.for_tenant(base, client_id=flow.tenant.client_id, customer_id=flow.customer_id)
+    return current, client_for_flow(current, flow, token)
 
 
 def flows_table(current: Settings) -> Any:

@@ -11,19 +11,19 @@ from __future__ import annotations
 from typing import Any
 
 from tasks import booking, checkpoint
-from tasks.credentials import pf360_for_flow
-from tasks.handlers.common import logger, parse_event, settings
+from tasks.handlers.common import logger, parse_event, settings, settings_and_pf360
 from tasks.handlers.waiting import park
 
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     task = parse_event(event)
-    current = settings(task.flow)
     flow = task.flow_state
     if flow.get("dates"):
+        current = settings(task.flow)
         logger.info("dates offered again", extra={"dates": len(flow["dates"])})
     else:
-        flow = booking.fetch_dates(pf360_for_flow(current, task.flow), task.flow)
+        current, api = settings_and_pf360(task.flow)
+        flow = booking.fetch_dates(api, task.flow)
         logger.info("dates offered", extra={"dates": len(flow["dates"])})
     return park(task, event, current, checkpoint.STEP_AWAIT_DATE, flow)
