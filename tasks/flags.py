@@ -12,7 +12,8 @@ context `{client_id, customer_id, environment}`:
 
 A flag the document does not name keeps its variable's value. The document is cached for
 FLAGS_MAX_AGE_SECONDS (Powertools' max_age), so a rollback reaches every function within
-that many seconds of its deployment, without a redeploy. When the store cannot be read
+that many seconds of its deployment, without a redeploy (a task whose cache is due reads
+the document beside its token read: `refresh_soon`). When the store cannot be read
 (unreachable, no deployment yet, invalid document), the variables are used and the reason is
 logged once per cache period.
 
