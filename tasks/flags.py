@@ -104,13 +104,23 @@ class _StoreReader:
     region: str
     _store: AppConfigStore | None = None
     _failed_until: float = 0.0
+    _read_at: float = float("-inf")  # when a read last found its cache due (or had none)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def due(self) -> bool:
+        """Whether the next read goes to AppConfig (Powertools' cache is as old as max_age,
+        as far as this reader can tell; a wrong guess costs time, never a wrong document)."""
+        now = time.monotonic()
+        return now >= self._failed_until and now - self._read_at >= self.max_age
 
     def document(self) -> dict[str, Any] | None:
         """The validated flag document, or None (reason logged) when it cannot be read."""
         with self._lock:
-            if time.monotonic() < self._failed_until:
+            now = time.monotonic()
+            if now < self._failed_until:
                 return None
+            if now - self._read_at >= self.max_age:
+                self._read_at = now
             try:
                 if self._store is None:
                     self._store = AppConfigStore(
@@ -196,11 +206,11 @@ def refresh_soon(settings: Settings) -> Future[Any] | None:
     that is due (the cache is FLAGS_MAX_AGE_SECONDS old: one invocation in a few) overlaps
     what the caller does next instead of coming first; a task reads the customer's token
     meanwhile. `for_tenant` then finds the document fresh, or waits for the read under way
-    (the reader's lock); it never uses an older one than before. A document the cache still
-    holds costs the thread a lock and a lookup. Runs in the caller's context, as a read in
+    (the reader's lock); it never uses an older one than before. None, and no thread, when
+    there is no store or its cache is not due. Runs in the caller's context, as a read in
     the caller's own thread would."""
     reader = _reader(settings)
-    if reader is None:
+    if reader is None or not reader.due():
         return None
     return _refresh_thread().submit(contextvars.copy_context().run, reader.document)
 

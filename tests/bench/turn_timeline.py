@@ -183,13 +183,14 @@ def hops(calls: list[Call], turn_ms: float) -> dict[str, float] | None:
 
 
 def summarize(samples: list[dict[str, float]]) -> dict[str, dict[str, float]]:
-    """p50 and p90 of each hop over the turns of one kind."""
+    """p50, p90 and the slowest of each hop over the turns of one kind."""
     summary: dict[str, dict[str, float]] = {}
     for name in (*HOPS, "turn"):
         values = sorted(sample[name] for sample in samples)
         summary[name] = {
             "p50_ms": round(statistics.median(values), 2),
             "p90_ms": round(values[min(len(values) - 1, int(len(values) * 0.9))], 2),
+            "max_ms": round(values[-1], 2),
         }
     return summary
 
@@ -255,10 +256,11 @@ def main(argv: list[str] | None = None) -> int:
         " `make bench`"
     )
     kinds = [kind for kind in BOOKING_KINDS if kind in report]
-    print(f"{'hop':<28}" + "".join(f"{kind + ' p50/p90':>20}" for kind in kinds))
+    print(f"{'hop':<28}" + "".join(f"{kind + ' p50/p90/max':>24}" for kind in kinds))
     for name in (*HOPS, "turn"):
         cells = "".join(
-            f"{report[kind][name]['p50_ms']:>12.1f} /{report[kind][name]['p90_ms']:>6.1f}"
+            f"{report[kind][name]['p50_ms']:>10.1f} /{report[kind][name]['p90_ms']:>6.1f}"
+            f" /{report[kind][name]['max_ms']:>6.1f}"
             for kind in kinds
         )
         print(f"{name:<28}{cells}")

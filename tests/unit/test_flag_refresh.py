@@ -110,3 +110,37 @@ def test_without_a_flag_store_nothing_is_read_in_the_background(
     assert flags.refresh_soon(plain) is None
     current, _ = common.settings_and_pf360(FLOW)
     assert current.confirm_schedule is True
+
+
+class _CachedStore:
+    """Stands in for Powertools' AppConfigStore: counts the reads asked of it."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    def get_configuration(self) -> dict[str, Any]:
+        self.reads += 1
+        return {}
+
+
+def test_the_flag_thread_is_used_only_when_the_cache_is_due(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr(flags.time, "monotonic", lambda: clock[0])
+    reader = flags._reader(settings)
+    assert reader is not None
+    store = _CachedStore()
+    reader._store = store  # type: ignore[assignment]
+    assert reader.due()  # never read yet
+    refresh = flags.refresh_soon(settings)
+    assert refresh is not None and refresh.result() == {}
+    assert not reader.due()
+    clock[0] += settings.flags_max_age - 0.5
+    assert flags.refresh_soon(settings) is None  # cached: no thread, no read
+    assert reader.document() == {}  # (the task's own read, answered by the cache)
+    clock[0] += 0.5
+    assert reader.due()
+    refresh = flags.refresh_soon(settings)
+    assert refresh is not None and refresh.result() == {}
+    assert store.reads == 3

@@ -82,9 +82,10 @@ def test_a_turn_that_did_not_resume_a_flow_is_left_out() -> None:
     assert hops(no_write, turn_ms=63) is None
 
 
-def test_the_summary_gives_p50_and_p90_of_each_hop() -> None:
+def test_the_summary_gives_p50_p90_and_the_slowest_of_each_hop() -> None:
     samples = [hops(resume_turn(), turn_ms=60 + n) for n in range(10)]
     summary = summarize([s for s in samples if s is not None])
     assert summary["turn"]["p50_ms"] == pytest.approx(64.5)
     assert summary["turn"]["p90_ms"] == pytest.approx(69)
+    assert summary["turn"]["max_ms"] == pytest.approx(69)
     assert set(summary) == {*HOPS, "turn"}
