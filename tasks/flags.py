@@ -207,10 +207,11 @@ def refresh_soon(settings: Settings) -> Future[Any] | None:
     what the caller does next instead of coming first; a task reads the customer's token
     meanwhile. `for_tenant` then finds the document fresh, or waits for the read under way
     (the reader's lock); it never uses an older one than before. None, and no thread, when
-    there is no store or its cache is not due. Runs in the caller's context, as a read in
-    the caller's own thread would."""
+    there is no store, its cache is not due, or there is no cache (FLAGS_MAX_AGE_SECONDS=0:
+    the caller's own read goes to AppConfig anyway, and a second read would be wasted).
+    Runs in the caller's context, as a read in the caller's own thread would."""
     reader = _reader(settings)
-    if reader is None or not reader.due():
+    if reader is None or reader.max_age <= 0 or not reader.due():
         return None
     return _refresh_thread().submit(contextvars.copy_context().run, reader.document)
 

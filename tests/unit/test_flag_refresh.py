@@ -112,6 +112,19 @@ def test_without_a_flag_store_nothing_is_read_in_the_background(
     assert current.confirm_schedule is True
 
 
+def test_without_a_cache_the_task_reads_the_document_once_itself() -> None:
+    uncached = load_settings(
+        {
+            "FLAGS_APPLICATION": "app",
+            "FLAGS_ENVIRONMENT": "env",
+            "FLAGS_PROFILE": "profile",
+            "FLAGS_MAX_AGE_SECONDS": "0",
+        }
+    )
+    assert flags.refresh_soon(uncached) is None
+    flags.forget_cached_documents()
+
+
 class _CachedStore:
     """Stands in for Powertools' AppConfigStore: counts the reads asked of it."""
 
