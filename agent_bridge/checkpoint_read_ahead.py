@@ -12,35 +12,19 @@ first reads the checkpoint again instead of deciding on an old copy.
 
 from __future__ import annotations
 
-import contextvars
-import os
-import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 from tasks import aws_clients, checkpoint
 from tasks.checkpoint import Checkpoint
+from tasks.environment_thread import EnvironmentThread
 
 # What the turn does between the read and its use is a millisecond or two of checks; an
 # older copy means the turn did something slow in between (a PF360 call).
 READ_AHEAD_MAX_AGE_SECONDS = 0.05
 
-_pool: tuple[int, ThreadPoolExecutor] | None = None
-_pool_lock = threading.Lock()
-
-
-def _reader() -> ThreadPoolExecutor:
-    """One reader thread per execution environment, made in that environment's own process
-    (never one inherited through a fork, whose thread would not exist)."""
-    global _pool
-    with _pool_lock:
-        if _pool is None or _pool[0] != os.getpid():
-            _pool = (
-                os.getpid(),
-                ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkpoint-read-ahead"),
-            )
-        return _pool[1]
+_reader = EnvironmentThread("checkpoint-read-ahead")
 
 
 @dataclass(frozen=True)
@@ -69,6 +53,5 @@ def start(table_name: str, region: str, session_id: str) -> ReadAhead:
     (the function's environment and everything else kept in context variables go along, as
     they would for a read made in the handler's own thread)."""
     started = time.monotonic()
-    context = contextvars.copy_context()
-    future = _reader().submit(context.run, _read, table_name, region, session_id)
+    future = _reader.submit(_read, table_name, region, session_id)
     return ReadAhead(session_id=session_id, started=started, future=future)

@@ -23,12 +23,10 @@ the agent passes.
 
 from __future__ import annotations
 
-import contextvars
-import os
 import threading
 import time
 from collections.abc import Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -43,6 +41,7 @@ from aws_lambda_powertools.utilities.feature_flags import (
 from botocore.config import Config
 
 from tasks.config import Settings
+from tasks.environment_thread import EnvironmentThread
 
 logger = Logger(service="pf360-scheduler-flags")
 
@@ -185,20 +184,7 @@ def _reader(settings: Settings) -> _StoreReader | None:
         return reader
 
 
-_refresher: tuple[int, ThreadPoolExecutor] | None = None
-
-
-def _refresh_thread() -> ThreadPoolExecutor:
-    """One thread per execution environment, made in that environment's own process (never
-    one inherited through a fork, whose thread would not exist)."""
-    global _refresher
-    with _readers_lock:
-        if _refresher is None or _refresher[0] != os.getpid():
-            _refresher = (
-                os.getpid(),
-                ThreadPoolExecutor(max_workers=1, thread_name_prefix="flag-document"),
-            )
-        return _refresher[1]
+_refresh_thread = EnvironmentThread("flag-document")
 
 
 def refresh_soon(settings: Settings) -> Future[Any] | None:
@@ -213,7 +199,7 @@ def refresh_soon(settings: Settings) -> Future[Any] | None:
     reader = _reader(settings)
     if reader is None or reader.max_age <= 0 or not reader.due():
         return None
-    return _refresh_thread().submit(contextvars.copy_context().run, reader.document)
+    return _refresh_thread.submit(reader.document)
 
 
 def forget_cached_documents() -> None:

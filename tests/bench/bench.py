@@ -339,6 +339,18 @@ def print_run(run: dict[str, Any]) -> None:
     )
 
 
+def start_stack() -> LocalStack:
+    """The local stack the measurements run on: bookings confirmed (the seed's flag), PF360
+    calls given 5 s, no TTL sweeps, and the environments' log lines not echoed."""
+    stack = LocalStack(
+        parameter_overrides={"ConfirmScheduleFlag": "1", "ApiTimeoutSeconds": "5"},
+        ttl_sweep_seconds=0,
+    ).start()
+    if isinstance(stack.lambda_runtime, ProcessRuntime):
+        stack.lambda_runtime.echo_logs = False
+    return stack
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--conversations", type=int, default=30, help="per design and latency")
@@ -347,13 +359,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", default=str(OUTPUT))
     args = parser.parse_args(argv)
     load_before = os.getloadavg()
-    stack = LocalStack(
-        parameter_overrides={"ConfirmScheduleFlag": "1", "ApiTimeoutSeconds": "5"},
-        ttl_sweep_seconds=0,
-    ).start()
+    stack = start_stack()
     runtime = stack.lambda_runtime
-    if isinstance(runtime, ProcessRuntime):
-        runtime.echo_logs = False
     assert stack.moto is not None
     counter = CallCounter(stack.moto.app)
     stack.moto.app = counter

@@ -18,9 +18,7 @@ import statistics
 import time
 from typing import Any
 
-from infra.local.lambda_runtime import ProcessRuntime
-from infra.local.stack import LocalStack
-from tests.bench.bench import Bench, CallCounter
+from tests.bench.bench import Bench, CallCounter, start_stack
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -56,12 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--conversations", type=int, default=10)
     parser.add_argument("--design", default="workflow", choices=("workflow", "direct"))
     args = parser.parse_args(argv)
-    stack = LocalStack(
-        parameter_overrides={"ConfirmScheduleFlag": "1", "ApiTimeoutSeconds": "5"},
-        ttl_sweep_seconds=0,
-    ).start()
-    if isinstance(stack.lambda_runtime, ProcessRuntime):
-        stack.lambda_runtime.echo_logs = False
+    stack = start_stack()
     assert stack.moto is not None
     counter = CallCounter(stack.moto.app)
     stack.moto.app = counter

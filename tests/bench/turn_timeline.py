@@ -30,9 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infra.local.lambda_runtime import ProcessRuntime
-from infra.local.stack import LocalStack
-from tests.bench.bench import Bench, CallCounter
+from tests.bench.bench import Bench, CallCounter, start_stack
 
 OUTPUT = Path("build/turn-timeline.json")
 BOOKING_KINDS = ("dates", "slots", "confirm")
@@ -201,12 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency", type=int, default=100, help="PF360 sandbox latency, ms")
     parser.add_argument("--output", default=str(OUTPUT))
     args = parser.parse_args(argv)
-    stack = LocalStack(
-        parameter_overrides={"ConfirmScheduleFlag": "1", "ApiTimeoutSeconds": "5"},
-        ttl_sweep_seconds=0,
-    ).start()
-    if isinstance(stack.lambda_runtime, ProcessRuntime):
-        stack.lambda_runtime.echo_logs = False
+    stack = start_stack()
     assert stack.moto is not None and stack.sandbox is not None
     timeline = Timeline()
     counter = CallCounter(timeline.aws(stack.moto.app))
