@@ -31,6 +31,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tests.bench import microbench_handler
+
 OUTPUT = Path("build/microbench.json")
 TRUST_POLICY = {
     "Version": "2012-10-17",
@@ -226,7 +228,7 @@ def run_target(target: str, n: int) -> dict[str, Any]:
         token_arn = machine("token", token_machine(queue_url))
 
         key = {"pk": {"S": "bench"}}
-        dynamodb.put_item(TableName=table, Item={**key, "n": {"N": "0"}})
+        dynamodb.put_item(TableName=table, Item={**key, "n": {"N": "0"}, "flow_id": {"S": "f"}})
 
         def get_item() -> None:
             dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True)
@@ -240,6 +242,9 @@ def run_target(target: str, n: int) -> dict[str, Any]:
                 ExpressionAttributeNames={"#n": "n"},
                 ExpressionAttributeValues={":one": {"N": "1"}},
             )
+
+        def checkpoint_write() -> None:
+            dynamodb.update_item(TableName=table, Key=key, **microbench_handler.checkpoint_write())
 
         big_key = {"pk": {"S": "flow"}}
         offer = {"L": [{"S": f"2026-12-{day:02d}"} for day in range(1, 15)]}
@@ -293,12 +298,19 @@ def run_target(target: str, n: int) -> dict[str, Any]:
             if not endings.event(arg[0]).wait(30):
                 raise RuntimeError(f"{arg[0]} did not end")
 
-        for warm in (get_item, update_item, invoke, lambda: start_and_end(lambda_arn)):
+        for warm in (
+            get_item,
+            update_item,
+            checkpoint_write,
+            invoke,
+            lambda: start_and_end(lambda_arn),
+        ):
             for _ in range(3):
                 warm()
         measured: dict[str, list[float]] = {
             "GetItem": timed(n, get_item),
             "UpdateItem": timed(n, update_item),
+            microbench_handler.CHECKPOINT_WRITE: timed(n, checkpoint_write),
             "GetItem (flow-sized item, 27 values)": timed(n, get_big_item),
             "UpdateItem ALL_NEW (flow-sized item)": timed(n, update_big_item),
             "Invoke (trivial function)": timed(n, invoke),

@@ -17,6 +17,27 @@ def noop(event: Any, context: Any) -> Any:
     return event
 
 
+CHECKPOINT_WRITE = "UpdateItem (a checkpoint write, by plan)"
+
+
+def checkpoint_write() -> dict[str, Any]:
+    """An UpdateItem shaped like a waiting task's checkpoint write (SET, ADD, REMOVE, a
+    condition): after its first sighting moto_gaps applies it by plan, as on the booking path."""
+    return {
+        "UpdateExpression": "SET step = :step, message = :message, updated_ms = :ms "
+        "ADD seq :one REMOVE answer",
+        "ConditionExpression": "flow_id = :flow AND (attribute_not_exists(step) OR step <> :done)",
+        "ExpressionAttributeValues": {
+            ":step": {"S": "await_slot"},
+            ":message": {"S": "Here are the times on that date."},
+            ":ms": {"N": str(int(time.time() * 1000))},
+            ":one": {"N": "1"},
+            ":flow": {"S": "f"},
+            ":done": {"S": "done"},
+        },
+    }
+
+
 _clients: dict[str, Any] = {}
 
 
@@ -27,11 +48,12 @@ def _client(service: str) -> Any:
 
 
 def measure(event: dict[str, Any], context: Any) -> dict[str, list[float]]:
-    """Milliseconds per call, `n` times each: GetItem, UpdateItem, Invoke (of `noop`)."""
+    """Milliseconds per call, `n` times each: GetItem, UpdateItem (arithmetic, and a checkpoint
+    write), Invoke (of `noop`)."""
     dynamodb, lambdas = _client("dynamodb"), _client("lambda")
     table, function, n = str(event["table"]), str(event["function"]), int(event["n"])
     key = {"pk": {"S": "worker"}}
-    dynamodb.put_item(TableName=table, Item={**key, "n": {"N": "0"}})
+    dynamodb.put_item(TableName=table, Item={**key, "n": {"N": "0"}, "flow_id": {"S": "f"}})
     calls = {
         "GetItem": lambda: dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True),
         "UpdateItem": lambda: dynamodb.update_item(
@@ -41,6 +63,9 @@ def measure(event: dict[str, Any], context: Any) -> dict[str, list[float]]:
             ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeNames={"#n": "n"},
             ExpressionAttributeValues={":one": {"N": "1"}},
+        ),
+        CHECKPOINT_WRITE: lambda: dynamodb.update_item(
+            TableName=table, Key=key, **checkpoint_write()
         ),
         "Invoke": lambda: lambdas.invoke(FunctionName=function, Payload=b'{"x": 1}')[
             "Payload"

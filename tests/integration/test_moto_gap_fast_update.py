@@ -650,3 +650,34 @@ def test_moto_validates_an_update_expression_once_per_shape(local_stack: LocalSt
     dynamodb.delete_item(TableName=table, Key=key)
     assert item["seq"] == {"N": "5"} and item["step"] == {"S": "step-4"}
     assert len(validated) <= 1, f"moto validated the same expression {len(validated)} times"
+
+
+def test_the_microbenchmarks_checkpoint_write_takes_the_plan(local_stack: LocalStack) -> None:
+    """`microbench`'s "UpdateItem (a checkpoint write, by plan)" row must time what it says:
+    after its first sighting, moto does not validate that request's expression again."""
+    from moto.dynamodb.parsing.validators import UpdateExpressionValidator
+
+    from tests.bench.microbench_handler import checkpoint_write
+
+    dynamodb = local_stack.client("dynamodb")
+    assert local_stack.deployed is not None
+    table = local_stack.deployed.tables["FlowsTable"]
+    key = {"session_id": {"S": f"gap-{uuid.uuid4().hex}"}}
+    dynamodb.put_item(TableName=table, Item={**key, "flow_id": {"S": "f"}})
+    validated = []
+    original = UpdateExpressionValidator.validate
+
+    def counting(self: Any) -> Any:
+        validated.append(1)
+        return original(self)
+
+    UpdateExpressionValidator.validate = counting  # type: ignore[method-assign]
+    try:
+        for _ in range(4):
+            dynamodb.update_item(TableName=table, Key=key, **checkpoint_write())
+    finally:
+        UpdateExpressionValidator.validate = original  # type: ignore[method-assign]
+    item = dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
+    dynamodb.delete_item(TableName=table, Key=key)
+    assert item["seq"] == {"N": "4"} and item["step"] == {"S": "await_slot"}
+    assert len(validated) <= 1, f"moto validated the same expression {len(validated)} times"
