@@ -612,9 +612,11 @@ def test_the_plan_covers_top_level_set_add_and_remove_only() -> None:
         assert plan(beyond) is None, beyond
 
 
-def test_moto_validates_an_update_expression_once_per_shape(local_stack: LocalStack) -> None:
-    """Without the plan, moto parses and validates every UpdateItem's expression through ten
-    tree walks (10-15 ms for a checkpoint write); with it, once per shape of request."""
+def validations_of(
+    local_stack: LocalStack, requests: list[dict[str, Any]]
+) -> tuple[int, dict[str, Any]]:
+    """How many times moto validated an UpdateExpression while the flows table took
+    `requests` (UpdateItem arguments) on one fresh item, and the item after them."""
     from moto.dynamodb.parsing.validators import UpdateExpressionValidator
 
     dynamodb = local_stack.client("dynamodb")
@@ -631,53 +633,43 @@ def test_moto_validates_an_update_expression_once_per_shape(local_stack: LocalSt
 
     UpdateExpressionValidator.validate = counting  # type: ignore[method-assign]
     try:
-        for i in range(5):
-            dynamodb.update_item(
-                TableName=table,
-                Key=key,
-                UpdateExpression="SET step = :step, updated_ms = :ms ADD seq :one REMOVE answer",
-                ConditionExpression="flow_id = :flow",
-                ExpressionAttributeValues={
+        for request in requests:
+            dynamodb.update_item(TableName=table, Key=key, **request)
+    finally:
+        UpdateExpressionValidator.validate = original  # type: ignore[method-assign]
+    item: dict[str, Any] = dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
+    dynamodb.delete_item(TableName=table, Key=key)
+    return len(validated), item
+
+
+def test_moto_validates_an_update_expression_once_per_shape(local_stack: LocalStack) -> None:
+    """Without the plan, moto parses and validates every UpdateItem's expression through ten
+    tree walks (10-15 ms for a checkpoint write); with it, once per shape of request."""
+    validated, item = validations_of(
+        local_stack,
+        [
+            {
+                "UpdateExpression": "SET step = :step, updated_ms = :ms ADD seq :one REMOVE answer",
+                "ConditionExpression": "flow_id = :flow",
+                "ExpressionAttributeValues": {
                     ":step": {"S": f"step-{i}"},
                     ":ms": {"N": str(i)},
                     ":one": {"N": "1"},
                     ":flow": {"S": "f"},
                 },
-            )
-    finally:
-        UpdateExpressionValidator.validate = original  # type: ignore[method-assign]
-    item = dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
-    dynamodb.delete_item(TableName=table, Key=key)
+            }
+            for i in range(5)
+        ],
+    )
     assert item["seq"] == {"N": "5"} and item["step"] == {"S": "step-4"}
-    assert len(validated) <= 1, f"moto validated the same expression {len(validated)} times"
+    assert validated <= 1, f"moto validated the same expression {validated} times"
 
 
 def test_the_microbenchmarks_checkpoint_write_takes_the_plan(local_stack: LocalStack) -> None:
     """`microbench`'s "UpdateItem (a checkpoint write, by plan)" row must time what it says:
     after its first sighting, moto does not validate that request's expression again."""
-    from moto.dynamodb.parsing.validators import UpdateExpressionValidator
-
     from tests.bench.microbench_handler import checkpoint_write
 
-    dynamodb = local_stack.client("dynamodb")
-    assert local_stack.deployed is not None
-    table = local_stack.deployed.tables["FlowsTable"]
-    key = {"session_id": {"S": f"gap-{uuid.uuid4().hex}"}}
-    dynamodb.put_item(TableName=table, Item={**key, "flow_id": {"S": "f"}})
-    validated = []
-    original = UpdateExpressionValidator.validate
-
-    def counting(self: Any) -> Any:
-        validated.append(1)
-        return original(self)
-
-    UpdateExpressionValidator.validate = counting  # type: ignore[method-assign]
-    try:
-        for _ in range(4):
-            dynamodb.update_item(TableName=table, Key=key, **checkpoint_write())
-    finally:
-        UpdateExpressionValidator.validate = original  # type: ignore[method-assign]
-    item = dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
-    dynamodb.delete_item(TableName=table, Key=key)
+    validated, item = validations_of(local_stack, [checkpoint_write() for _ in range(4)])
     assert item["seq"] == {"N": "4"} and item["step"] == {"S": "await_slot"}
-    assert len(validated) <= 1, f"moto validated the same expression {len(validated)} times"
+    assert validated <= 1, f"moto validated the same expression {validated} times"
