@@ -1,7 +1,8 @@
 """`make microbench`: what one AWS call costs through the local stack, against bare moto.
 
-Round-trip time (ms, p50 / p95 / mean over N calls) of one DynamoDB GetItem and UpdateItem,
-one Lambda Invoke of a trivial function, one StartExecution and one SendTaskSuccess, and
+Round-trip time (ms, p50 / p95 / mean over N calls) of one DynamoDB GetItem and UpdateItem
+(arithmetic, and one shaped like a checkpoint write, which the stack applies by plan), one
+Lambda Invoke of a trivial function, one StartExecution and one SendTaskSuccess, and
 the engine's own costs (StartExecution until SUCCEEDED of a one-Pass machine and of a
 one-Lambda-task machine; SendTaskSuccess until SUCCEEDED), measured:
 

@@ -17,7 +17,7 @@ def noop(event: Any, context: Any) -> Any:
     return event
 
 
-CHECKPOINT_WRITE = "UpdateItem (a checkpoint write, by plan)"
+CHECKPOINT_WRITE = "UpdateItem (checkpoint-shaped)"
 
 
 def checkpoint_write() -> dict[str, Any]:

@@ -666,8 +666,8 @@ def test_moto_validates_an_update_expression_once_per_shape(local_stack: LocalSt
 
 
 def test_the_microbenchmarks_checkpoint_write_takes_the_plan(local_stack: LocalStack) -> None:
-    """`microbench`'s "UpdateItem (a checkpoint write, by plan)" row must time what it says:
-    after its first sighting, moto does not validate that request's expression again."""
+    """`microbench`'s "UpdateItem (checkpoint-shaped)" row times, on the local stack, a write
+    applied by plan: after its first sighting, moto does not validate its expression again."""
     from tests.bench.microbench_handler import checkpoint_write
 
     validated, item = validations_of(local_stack, [checkpoint_write() for _ in range(4)])
